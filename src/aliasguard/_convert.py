@@ -1,0 +1,417 @@
+"""The converters: `share` (zero-copy or an error) and `own` (a fresh copy, exact unless asked).
+
+The direction follows the input's type: NumPy arrays become tensors, tensors become NumPy arrays.
+Every check that decides whether a route is possible runs before the call into torch or NumPy that
+would act on it, so no input reaches a call that could crash the process (FACTS.md: from_dlpack
+aborts on negative strides; a tensor over a read-only memmap segfaults on write).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any, Final, cast, overload
+
+import numpy as np
+import torch
+
+from . import _messages, _torch_compat
+from ._dtypes import (
+    CASTING_RULES,
+    TORCH_DTYPE_BY_NUMPY,
+    Casting,
+    DtypeInfo,
+    info_from_numpy,
+    info_from_torch,
+    is_cast_allowed,
+    numpy_dtype_of,
+    resolve_dtype,
+    weakest_rule_allowing,
+)
+from ._errors import CastError, ConversionError, ShareError
+from ._wrappers import Owned, Shared, make_owned, make_shared, unwrap
+
+if TYPE_CHECKING:
+    from numpy.typing import DTypeLike, NDArray
+
+__all__ = ["own", "share"]
+
+#: Above this size `own()` copies with torch's multi-threaded copy into NumPy-allocated memory
+#: (huge-page backed, FACTS.md); below it one NumPy copy has the least fixed cost.
+PARALLEL_COPY_MIN_BYTES: Final = 1 << 20
+
+_READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
+_from_numpy = _torch_compat.from_numpy
+
+
+# ----------------------------------------------------------------------------------------------
+# share()
+
+
+@overload
+def share(x: NDArray[Any] | Shared[NDArray[Any]]) -> Shared[torch.Tensor]: ...
+@overload
+def share(x: torch.Tensor | Shared[torch.Tensor]) -> Shared[NDArray[Any]]: ...
+def share(x: object) -> Shared[Any]:
+    """Alias ``x`` in the other library, zero-copy, or raise: never a silent copy.
+
+    ``np.ndarray -> Shared[torch.Tensor]`` and ``torch.Tensor -> Shared[np.ndarray]``. The result's
+    ``.value`` uses the same memory as ``x`` (same data pointer); ``.source`` is ``x``, kept alive
+    as long as the result lives. A NumPy result is a truly read-only view that cannot be flipped
+    back to writable. A tensor result is writable at the torch level (torch has no read-only
+    tensors), and read-only by contract: `aliasguard.sanitize` and `aliasguard.checked` enforce it.
+
+    Sharing a tensor into NumPy pins the tensor's storage: a later ``resize_()`` on it raises
+    instead of leaving the array reading freed memory (pytorch #51849).
+
+    Args:
+        x: an ``np.ndarray`` or a ``torch.Tensor``, or a `Shared`/`Owned` wrapping one.
+
+    Returns:
+        A `Shared` wrapper around the aliasing value.
+
+    Raises:
+        ShareError: zero-copy is impossible (negative strides, non-native byte order, a dtype the
+            other library lacks, a non-CPU device, ``requires_grad``, conjugate or negative bit,
+            sparse/quantized/meta/nested tensors, masked arrays, unaligned memory). The message
+            names the cause and what to do instead, usually `own`.
+
+    Example:
+        >>> import numpy as np, aliasguard
+        >>> a = np.arange(3.0)
+        >>> t = aliasguard.share(a).value
+        >>> a[0] = 7.0
+        >>> float(t[0])
+        7.0
+    """
+    if type(x) is np.ndarray:
+        torch_dtype = TORCH_DTYPE_BY_NUMPY.get(x.dtype)
+        if torch_dtype is not None and x.flags.behaved:
+            try:
+                return make_shared(_from_numpy(x), x)
+            except ValueError:
+                pass  # a negative or odd stride: the slow path says which
+        return _share_array(x)
+    x = unwrap(x)
+    if isinstance(x, torch.Tensor):
+        return _share_tensor(x)
+    if isinstance(x, np.ndarray):
+        return _share_array(cast("NDArray[Any]", x))
+    raise ShareError(_messages.not_an_array("share", x), reason="type")
+
+
+def _share_array(array: np.ndarray[Any, Any]) -> Shared[torch.Tensor]:
+    if isinstance(array, np.ma.MaskedArray):
+        raise ShareError(_messages.masked("share"), reason="masked")
+    info = info_from_numpy(array.dtype)
+    if info is None:
+        raise ShareError(_messages.share_numpy_dtype(array.dtype), reason="dtype")
+    if not array.dtype.isnative:
+        raise ShareError(_messages.share_byte_order(array.dtype), reason="byte-order")
+    if not array.flags.aligned:
+        raise ShareError(_messages.share_unaligned(array), reason="unaligned")
+    if any(stride % array.itemsize for stride in array.strides):
+        raise ShareError(_messages.share_odd_strides(array), reason="strides")
+    array = _without_inert_negative_strides(array)
+    if info.numpy is None:  # an ml_dtypes array: move the bits, then reinterpret in torch
+        tensor = _tensor_view(array.view(info.storage)).view(info.torch)
+    else:
+        tensor = _tensor_view(array)
+    return make_shared(tensor, array)
+
+
+def _without_inert_negative_strides(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``array``, with negative strides on axes that never step (length <= 1) set to zero.
+
+    Such strides survive even ``np.ascontiguousarray`` (numpy #23349) and make torch refuse an
+    array whose elements are laid out forward. Negative strides that do step cannot be aliased.
+    """
+    if all(stride >= 0 for stride in array.strides):
+        return array
+    if array.size == 0:
+        strides = (0,) * array.ndim
+    elif any(
+        stride < 0 and size > 1 for size, stride in zip(array.shape, array.strides, strict=True)
+    ):
+        raise ShareError(_messages.share_negative_strides(array), reason="negative-strides")
+    else:
+        strides = tuple(max(stride, 0) for stride in array.strides)
+    return np.lib.stride_tricks.as_strided(
+        array, shape=array.shape, strides=strides, writeable=array.flags.writeable
+    )
+
+
+def _tensor_view(array: np.ndarray[Any, Any]) -> torch.Tensor:
+    """``torch.from_numpy`` without its once-per-process warning for read-only arrays.
+
+    Sharing a read-only array is allowed (the borrow is read-only by contract), so the warning
+    would only leak into the user's logs, or fail their ``-W error`` test run.
+    """
+    if array.flags.writeable:
+        return _from_numpy(array)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_READ_ONLY_WARNING, category=UserWarning)
+        return _from_numpy(array)
+
+
+def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
+    reason = _unshareable_tensor_reason(tensor)
+    if reason is not None:
+        raise ShareError(_messages.share_tensor(tensor, reason), reason=reason)
+    info = info_from_torch(tensor.dtype)
+    numpy_dtype = None if info is None else numpy_dtype_of(info)
+    if info is None or numpy_dtype is None:
+        raise ShareError(_messages.share_torch_dtype(tensor.dtype, info), reason="dtype")
+    try:
+        if info.numpy is None:  # through same-size integers, then reinterpret as ml_dtypes
+            storage = info_from_numpy(info.storage)
+            assert storage is not None
+            array = tensor.view(storage.torch).numpy().view(numpy_dtype)
+        else:
+            array = tensor.numpy()
+    except (RuntimeError, TypeError) as error:  # tensor subclasses torch cannot export
+        raise ShareError(_messages.share_torch_refused(tensor, error), reason="torch") from error
+    # The array's base is the tensor, which has no buffer interface, so NumPy refuses to make
+    # this array (or any view of it) writable again.
+    array.flags.writeable = False
+    return make_shared(array, tensor)
+
+
+def _unshareable_tensor_reason(tensor: torch.Tensor) -> str | None:
+    # Order matters: the first applicable reason is the one the user must fix first.
+    if tensor.is_nested:
+        return "nested"
+    if tensor.device.type == "meta":
+        return "meta"
+    if tensor.device.type != "cpu":
+        return "device"
+    if tensor.layout != torch.strided:
+        return "layout"
+    if tensor.is_quantized:
+        return "quantized"
+    if tensor.requires_grad:
+        return "requires-grad"
+    if tensor.is_conj():
+        return "conjugate"
+    if tensor.is_neg():
+        return "negative"
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# own()
+
+
+@overload
+def own(
+    x: NDArray[Any] | Shared[NDArray[Any]],
+    *,
+    dtype: DTypeLike | torch.dtype | None = None,
+    device: torch.device | str | int | None = None,
+    casting: Casting = "safe",
+) -> Owned[torch.Tensor]: ...
+@overload
+def own(
+    x: torch.Tensor | Shared[torch.Tensor],
+    *,
+    dtype: DTypeLike | torch.dtype | None = None,
+    device: None = None,
+    casting: Casting = "safe",
+) -> Owned[NDArray[Any]]: ...
+def own(
+    x: object,
+    *,
+    dtype: object = None,
+    device: torch.device | str | int | None = None,
+    casting: Casting = "safe",
+) -> Owned[Any]:
+    """Copy ``x`` into fresh memory in the other library; only the result holds it.
+
+    ``np.ndarray -> Owned[torch.Tensor]`` and ``torch.Tensor -> Owned[np.ndarray]``. The result is
+    C-contiguous, native byte order, detached from autograd, with conjugate and negative bits
+    resolved; every layout is accepted (negative or zero strides, Fortran order, read-only, memmap,
+    0-d, empty) and tensors are copied to the host from any device. ``dtype=None`` keeps the exact
+    dtype: float64 stays float64, int64 above 2**53 stays exact.
+
+    CPU tensors made by ``own()`` live in NumPy-allocated memory (backed by huge pages, which makes
+    large copies several times faster than ``torch.tensor``); like any ``torch.from_numpy`` tensor,
+    their storage cannot be resized in place.
+
+    Args:
+        x: an ``np.ndarray`` or a ``torch.Tensor``, or a `Shared`/`Owned` wrapping one.
+        dtype: the result's dtype (a NumPy dtype-like, a ``torch.dtype``, or a name such as
+            ``"bfloat16"``); ``None`` keeps the input's.
+        device: where an ``Owned[Tensor]`` is placed (``"cuda:0"``...); tensors always come back to
+            the host as NumPy arrays, so it must be ``None`` for tensor inputs.
+        casting: NumPy's casting rule for a dtype change: ``"no"``, ``"equiv"``, ``"safe"``,
+            ``"same_kind"`` or ``"unsafe"``; it applies to bfloat16, float8 and the unsigned types too.
+
+    Returns:
+        An `Owned` wrapper around the new value.
+
+    Raises:
+        CastError: ``casting`` does not allow the dtype change; the message names the rule to pass.
+        ConversionError: the target library cannot represent ``x`` (object or string dtypes, masked
+            arrays, quantized or nested tensors, bfloat16 into NumPy without ``ml_dtypes``).
+        ValueError: ``casting`` is not one of the five rules.
+
+    Example:
+        >>> import numpy as np, aliasguard
+        >>> a = np.array([2**53 + 1], dtype=np.int64)
+        >>> t = aliasguard.own(a).value
+        >>> a[0] = 0
+        >>> int(t[0]) == 2**53 + 1, t.dtype
+        (True, torch.int64)
+    """
+    if type(x) is np.ndarray and dtype is None and device is None and casting == "safe":
+        torch_dtype = TORCH_DTYPE_BY_NUMPY.get(x.dtype)
+        if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES:
+            return make_owned(_from_numpy(x.copy()))
+    if casting not in CASTING_RULES:
+        raise ValueError(_messages.bad_casting(casting))
+    x = unwrap(x)
+    if isinstance(x, np.ndarray):
+        return make_owned(_own_array(cast("NDArray[Any]", x), dtype, device, casting))
+    if isinstance(x, torch.Tensor):
+        if device is not None and torch.device(device).type != "cpu":
+            raise ConversionError(_messages.own_tensor_device(device), reason="device")
+        return make_owned(_own_tensor(x, dtype, casting))
+    raise ConversionError(_messages.not_an_array("own", x), reason="type")
+
+
+def _target_info(dtype: object, library: str) -> DtypeInfo | None:
+    try:
+        return resolve_dtype(dtype)
+    except TypeError:
+        raise ConversionError(_messages.bad_dtype(dtype, library), reason="dtype") from None
+
+
+def _check_cast(
+    source: DtypeInfo, target: DtypeInfo, casting: Casting, *, native: bool = True
+) -> None:
+    if casting == "no" and not native:
+        raise CastError(
+            _messages.cast_refused(source.name, target.name, casting, "equiv"),
+            source=source.name,
+            target=target.name,
+            casting=casting,
+        )
+    if not is_cast_allowed(source, target, casting):
+        raise CastError(
+            _messages.cast_refused(
+                source.name, target.name, casting, weakest_rule_allowing(source, target)
+            ),
+            source=source.name,
+            target=target.name,
+            casting=casting,
+        )
+
+
+def _own_array(
+    array: np.ndarray[Any, Any], dtype: object, device: object, casting: Casting
+) -> torch.Tensor:
+    if isinstance(array, np.ma.MaskedArray):
+        raise ConversionError(_messages.masked("own"), reason="masked")
+    target_device = _resolve_device(device)
+    source = info_from_numpy(array.dtype)
+    target = source if dtype is None else _target_info(dtype, "torch")
+    if dtype is not None and target is None:
+        raise ConversionError(_messages.own_no_torch_dtype(dtype), reason="dtype")
+    if source is None:
+        # Only NumPy can cast from its own extra dtypes (longdouble...): let it, under the same rule.
+        array, source = _cast_numpy_only(array, target, casting)
+    assert target is not None
+    _check_cast(source, target, casting, native=array.dtype.isnative)
+    source_tensor = _tensor_view_of_any_layout(array, source)
+    if target_device.type != "cpu":
+        result = torch.empty(array.shape, dtype=target.torch, device=target_device)
+        result.copy_(source_tensor)
+        return result
+    if source is target and array.nbytes < PARALLEL_COPY_MIN_BYTES:
+        return source_tensor.clone(memory_format=torch.contiguous_format)
+    result = _host_tensor(array.shape, target)
+    result.copy_(source_tensor)
+    return result
+
+
+def _cast_numpy_only(
+    array: np.ndarray[Any, Any], target: DtypeInfo | None, casting: Casting
+) -> tuple[np.ndarray[Any, Any], DtypeInfo]:
+    target_numpy = None if target is None else target.numpy
+    if target is None or target_numpy is None or array.dtype.kind not in "biufc":
+        raise ConversionError(_messages.own_numpy_dtype(array.dtype), reason="dtype")
+    if not np.can_cast(array.dtype, target_numpy, casting):
+        raise CastError(
+            _messages.cast_refused(str(array.dtype), target.name, casting, "same_kind"),
+            source=str(array.dtype),
+            target=target.name,
+            casting=casting,
+        )
+    return array.astype(target_numpy), target
+
+
+def _resolve_device(device: object) -> torch.device:
+    if device is None:
+        return torch.device("cpu")
+    try:
+        return torch.device(cast("Any", device))
+    except (RuntimeError, TypeError):
+        raise ConversionError(_messages.bad_device(device), reason="device") from None
+
+
+def _tensor_view_of_any_layout(array: np.ndarray[Any, Any], info: DtypeInfo) -> torch.Tensor:
+    """A tensor over ``array``'s memory, or over a normalised NumPy copy where torch cannot alias it.
+
+    Negative strides, non-native byte order, unaligned or odd strides are NumPy-only layouts;
+    NumPy's copy fixes each, and torch then does the (multi-threaded) copy and any cast.
+    """
+    strides_ok = all(stride >= 0 and stride % array.itemsize == 0 for stride in array.strides)
+    if not (strides_ok and array.dtype.isnative and array.flags.aligned):
+        array = np.array(array, dtype=array.dtype.newbyteorder("="), order="C")
+    if info.numpy is None:
+        return _tensor_view(array.view(info.storage)).view(info.torch)
+    return _tensor_view(array)
+
+
+def _host_tensor(shape: tuple[int, ...], info: DtypeInfo) -> torch.Tensor:
+    """Fresh CPU memory allocated by NumPy, so large allocations get transparent huge pages."""
+    if info.numpy is not None:
+        return _from_numpy(np.empty(shape, info.numpy))
+    return _from_numpy(np.empty(shape, info.storage)).view(info.torch)
+
+
+def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArray[Any]:
+    reason = _unconvertible_tensor_reason(tensor)
+    if reason is not None:
+        raise ConversionError(_messages.own_tensor(tensor, reason), reason=reason)
+    if tensor.layout != torch.strided:
+        tensor = tensor.to_dense()  # sparse and mkldnn: the dense copy is the NumPy value
+    source = info_from_torch(tensor.dtype)
+    if source is None:
+        raise ConversionError(_messages.share_torch_dtype(tensor.dtype, None), reason="dtype")
+    target = source if dtype is None else _target_info(dtype, "NumPy")
+    if target is None:
+        raise ConversionError(_messages.own_no_numpy_dtype(dtype), reason="dtype")
+    numpy_dtype = numpy_dtype_of(target)
+    if numpy_dtype is None:
+        raise ConversionError(_messages.own_no_numpy_dtype(target.name), reason="dtype")
+    _check_cast(source, target, casting)
+    result = np.empty(tuple(tensor.shape), numpy_dtype)
+    destination = _from_numpy(result if target.numpy is not None else result.view(target.storage))
+    if target.numpy is None:
+        destination = destination.view(target.torch)
+    try:
+        # copy_ resolves conjugate and negative bits, moves across devices and casts.
+        destination.copy_(tensor.detach())
+    except RuntimeError as error:
+        raise ConversionError(_messages.own_torch_refused(tensor, error), reason="torch") from error
+    return result
+
+
+def _unconvertible_tensor_reason(tensor: torch.Tensor) -> str | None:
+    if tensor.is_nested:
+        return "nested"
+    if tensor.device.type == "meta":
+        return "meta"
+    if tensor.is_quantized:
+        return "quantized"
+    return None

@@ -1,0 +1,57 @@
+"""The exception hierarchy: one base, each class also a builtin so callers can catch either.
+
+Every message's first line says what happened, why, and how to fix it; longer explanations follow on
+later lines.
+"""
+
+from __future__ import annotations
+
+__all__ = ["AliasGuardError", "AliasingError", "CastError", "ConversionError", "ShareError"]
+
+
+class AliasGuardError(Exception):
+    """Base class of every error raised by aliasguard."""
+
+
+class ShareError(AliasGuardError, ValueError):
+    """`share()` cannot alias this input without a copy or a loss; nothing was converted.
+
+    Attributes:
+        reason: a short machine-readable tag (``"negative-strides"``, ``"byte-order"``, ...).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class CastError(AliasGuardError, TypeError):
+    """A requested dtype change is not allowed by the casting rule in force.
+
+    Attributes:
+        source: the input's dtype, as text.
+        target: the requested dtype, as text.
+        casting: the rule that refused the cast.
+    """
+
+    def __init__(self, message: str, *, source: str, target: str, casting: str) -> None:
+        super().__init__(message)
+        self.source = source
+        self.target = target
+        self.casting = casting
+
+
+class ConversionError(AliasGuardError, TypeError):
+    """`own()` cannot represent this input in the target library without losing something.
+
+    Attributes:
+        reason: a short machine-readable tag (``"dtype"``, ``"masked"``, ``"device"``, ...).
+    """
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class AliasingError(AliasGuardError, RuntimeError):
+    """Memory was shared where a contract promised it was not (a broken borrow, a moved value)."""

@@ -1,0 +1,192 @@
+"""Where an array or tensor lives in memory, and whether two of them overlap.
+
+Storage identity is the wrong key for aliasing (two ``torch.from_numpy(a)`` calls share memory but not
+storage), so everything here works on address ranges: first the bounding byte ranges, which settle
+most questions in O(1), then NumPy's exact overlap solver on zero-copy NumPy "ghosts" of the memory
+layouts, bounded in work so that adversarial strides cannot hang the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final, NamedTuple, cast
+
+import numpy as np
+import torch
+
+from . import _torch_compat
+from ._wrappers import unwrap
+
+__all__ = ["MAX_OVERLAP_WORK", "Extent", "extent_of", "shares_memory"]
+
+#: Work bound handed to ``np.shares_memory``. Past it the answer is "may overlap" (True). The solver
+#: needs at most a few thousand steps for the strides of real views; adversarial ones can take seconds.
+MAX_OVERLAP_WORK: Final = 100_000
+
+
+class Extent(NamedTuple):
+    """The bytes an array or tensor can touch: ``[start, stop)`` on ``device``.
+
+    ``start == stop`` means the value touches no memory (empty, or a meta tensor).
+    """
+
+    device: tuple[str, int]
+    start: int
+    stop: int
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]  # in bytes
+    itemsize: int
+
+
+_HOST: Final = ("cpu", -1)
+# NumPy's stubs admit only the sentinel work bounds -1 and 0; any positive bound is valid at run time.
+_numpy_shares_memory: Callable[..., bool] = np.shares_memory
+
+
+def _device_key(value: np.ndarray[Any, Any] | torch.Tensor) -> tuple[str, int]:
+    if isinstance(value, np.ndarray) or value.device.type == "cpu":
+        return _HOST
+    index = cast("int | None", value.device.index)  # None for "cuda" without an index
+    return (value.device.type, -1 if index is None else index)
+
+
+def _extent_from_layout(
+    device: tuple[str, int],
+    address: int,
+    shape: tuple[int, ...],
+    strides: tuple[int, ...],
+    itemsize: int,
+) -> Extent:
+    if address == 0 or 0 in shape:
+        return Extent(device, 0, 0, shape, strides, itemsize)
+    start = stop = address
+    for size, stride in zip(shape, strides, strict=True):
+        reach = (size - 1) * stride
+        if reach < 0:
+            start += reach
+        else:
+            stop += reach
+    return Extent(device, start, stop + itemsize, shape, strides, itemsize)
+
+
+def extent_of(value: np.ndarray[Any, Any] | torch.Tensor) -> Extent:
+    """The memory a strided array or tensor can touch.
+
+    Raises:
+        TypeError: ``value`` is a tensor of a non-strided layout (use its component tensors).
+    """
+    if isinstance(value, np.ndarray):
+        address = value.__array_interface__["data"][0]
+        return _extent_from_layout(_HOST, address, value.shape, value.strides, value.itemsize)
+    if value.layout != torch.strided:
+        msg = (
+            f"extent_of() needs a strided tensor, got layout {value.layout}: non-strided tensors "
+            "have several buffers. Pass each of them instead."
+        )
+        raise TypeError(msg)
+    key = _device_key(value)
+    if value.device.type == "meta":
+        return Extent(key, 0, 0, tuple(value.shape), tuple(value.stride()), value.element_size())
+    itemsize = value.element_size()
+    return _extent_from_layout(
+        key,
+        value.data_ptr(),
+        tuple(value.shape),
+        tuple(stride * itemsize for stride in value.stride()),
+        itemsize,
+    )
+
+
+def _ghost_array(extent: Extent, address: int) -> np.ndarray[Any, Any]:
+    """A NumPy array over a tensor's memory layout, for NumPy's overlap solver.
+
+    NumPy builds it from the address without reading the memory, so device addresses work too.
+    """
+    interface: dict[str, object] = {
+        "version": 3,
+        "shape": extent.shape,
+        "strides": extent.strides,
+        "typestr": f"|V{extent.itemsize}",
+        "data": (address, True),
+    }
+    return np.asarray(_InterfaceHolder(interface))
+
+
+class _InterfaceHolder:
+    __slots__ = ("__array_interface__",)
+
+    def __init__(self, interface: dict[str, object]) -> None:
+        self.__array_interface__ = interface
+
+
+def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
+    """The strided buffers behind ``value``: itself, or a sparse tensor's component tensors."""
+    value = unwrap(value)
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, torch.Tensor):
+        if value.layout == torch.strided:
+            return [value]
+        components = _torch_compat.component_tensors(value)
+        if components == [value]:
+            return [value]  # opaque layout (nested, mkldnn): compared by device only
+        return [buffer for component in components for buffer in _buffers(component)]
+    msg = (
+        f"shares_memory() takes NumPy arrays, torch tensors or Shared/Owned wrappers, got "
+        f"{type(value).__name__}: only those have memory to compare. Convert it with np.asarray first."
+    )
+    raise TypeError(msg)
+
+
+def _pair_overlaps(
+    first: np.ndarray[Any, Any] | torch.Tensor, second: np.ndarray[Any, Any] | torch.Tensor
+) -> bool:
+    opaque = [
+        v for v in (first, second) if isinstance(v, torch.Tensor) and v.layout != torch.strided
+    ]
+    if opaque:
+        # No address ranges to compare: on the same device they may overlap, and we say so.
+        return _device_key(first) == _device_key(second)
+    a, b = extent_of(first), extent_of(second)
+    if a.device != b.device or a.start == a.stop or b.start == b.stop:
+        return False
+    if a.stop <= b.start or b.stop <= a.start:
+        return False
+    # The bounding ranges intersect; only the exact solver can tell interleaved strides apart.
+    left = first if isinstance(first, np.ndarray) else _ghost_array(a, first.data_ptr())
+    right = second if isinstance(second, np.ndarray) else _ghost_array(b, second.data_ptr())
+    try:
+        return _numpy_shares_memory(left, right, max_work=MAX_OVERLAP_WORK)
+    except np.exceptions.TooHardError:
+        return True  # undecided within the bound: report "may overlap", never hang
+
+
+def shares_memory(a: object, b: object) -> bool:
+    """Whether two arrays or tensors, in any mix, can touch a common byte of memory.
+
+    Views, strides, offsets and zero strides are all accounted for, and the answer is exact wherever
+    NumPy's overlap solver decides within `MAX_OVERLAP_WORK` steps. Past that bound (only adversarial
+    strides get there) the answer is ``True``, meaning "may overlap": it never hangs and never says
+    False for memory that overlaps. Values on different devices never overlap; empty values and meta
+    tensors touch no memory. Sparse tensors are compared through their index and value tensors.
+
+    Args:
+        a: an ``np.ndarray``, a ``torch.Tensor``, or a `Shared`/`Owned` wrapping one.
+        b: likewise.
+
+    Returns:
+        ``True`` when a write through one may change what the other reads.
+
+    Raises:
+        TypeError: either argument is something else.
+
+    Example:
+        >>> import numpy as np, torch, aliasguard
+        >>> a = np.arange(10.0)
+        >>> aliasguard.shares_memory(a[::2], torch.from_numpy(a)[1::2])
+        False
+        >>> aliasguard.shares_memory(a[::2], torch.from_numpy(a)[2:3])
+        True
+    """
+    first, second = _buffers(a), _buffers(b)
+    return any(_pair_overlaps(x, y) for x in first for y in second)

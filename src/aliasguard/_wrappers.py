@@ -1,0 +1,347 @@
+"""`Shared` and `Owned`: aliasing as a type.
+
+``Shared[A]`` may alias the memory of its ``source``: a borrow, read-only by contract. ``Owned[A]``
+holds memory nothing else holds; it is a final subclass of ``Shared`` because an owned value can be
+lent wherever a borrow is expected, never the reverse.
+
+Static checkers see two plain generic classes. At run time, subscripting returns a cached checkable
+class, so ``isinstance(x, Owned[Float[Tensor, "b c"]])`` checks the payload's library type, dtype and
+shape too, and beartype (which only checks the outer class of a user generic, beartype issues 204 and
+238) checks the payload as well, because to beartype the subscripted form is a plain class.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import types
+import typing
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
+
+import numpy as np
+import torch
+from typing_extensions import TypeIs
+
+from ._errors import AliasingError
+
+__all__ = ["Owned", "Shared", "is_owned", "is_shared"]
+
+A_co = TypeVar("A_co", bound="np.ndarray[Any, Any] | torch.Tensor", covariant=True)
+
+
+class _Moved:
+    """Marks a handle whose value was moved to another handle (see `aliasguard.checked`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<moved>"
+
+
+MOVED: Final = _Moved()
+
+
+def _mentions_type_variables(item: object) -> bool:
+    items: tuple[object, ...] = (
+        typing.cast("tuple[object, ...]", item) if isinstance(item, tuple) else (item,)
+    )
+    return any(isinstance(part, TypeVar) or getattr(part, "__parameters__", ()) for part in items)
+
+
+class Shared(Generic[A_co]):
+    """A value that may alias its ``source``'s memory: a borrow, read-only by contract.
+
+    Make one with `aliasguard.share`; a `Owned` value is a ``Shared`` too. Treat ``.value`` as
+    read-only: writing through it writes into ``source``, which is exactly the bug this type names.
+
+    Args:
+        value: an ``np.ndarray`` or ``torch.Tensor``.
+        source: the object whose memory ``value`` may alias; held to keep it alive.
+
+    Example:
+        >>> import numpy as np, aliasguard
+        >>> borrowed = aliasguard.share(np.zeros(3, dtype=np.float32))
+        >>> borrowed
+        Shared[torch.Tensor](dtype=torch.float32, shape=(3,), device=cpu)
+    """
+
+    __slots__ = ("__weakref__", "_source", "_value")
+    _value: Any
+    _source: object
+
+    def __init__(self, value: A_co, source: object = None) -> None:
+        _require_array(value, type(self).__name__)
+        _set_value(self, value)
+        _set_source(self, source)
+
+    @property
+    def value(self) -> A_co:
+        """The wrapped array or tensor.
+
+        Raises:
+            AliasingError: the handle was moved into an ``Owned`` parameter of a checked function.
+        """
+        value = self._value
+        if value is MOVED:
+            _raise_moved(self)
+        return value  # type: ignore[no-any-return]
+
+    @property
+    def source(self) -> object:
+        """The object whose memory ``value`` may alias (``None`` for an `Owned` value)."""
+        return self._source
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        msg = (
+            f"{type(self).__name__}.{name} cannot be reassigned: a wrapper's value is fixed for its "
+            "lifetime so its aliasing claim stays true. Wrap the new value in a new wrapper instead."
+        )
+        raise AttributeError(msg)
+
+    def __delattr__(self, name: str) -> NoReturn:
+        self.__setattr__(name, None)
+
+    def __repr__(self) -> str:
+        kind = type(self).__name__
+        value = self._value
+        if value is MOVED:
+            return f"{kind}[moved]"
+        if isinstance(value, np.ndarray):
+            array: np.ndarray[Any, Any] = typing.cast("Any", value)
+            flags = "" if array.flags.writeable else ", read-only"
+            return f"{kind}[numpy.ndarray](dtype={array.dtype}, shape={array.shape}, device=cpu{flags})"
+        tensor = typing.cast("torch.Tensor", value)
+        return (
+            f"{kind}[torch.Tensor](dtype={tensor.dtype}, shape={tuple(tensor.shape)}, "
+            f"device={tensor.device})"
+        )
+
+    def __copy__(self) -> typing.Self:
+        # A shallow copy would be a second handle on the same memory: for an Owned value that is
+        # exactly what the type forbids, so the copy is the handle itself.
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Shared[A_co]:
+        fresh = copy.deepcopy(self.value, memo)
+        return _make_owned(fresh) if type(self) is Owned else _make_shared(fresh, None)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # An unpickled value is fresh memory: it aliases nothing, whatever it did before.
+        value: object = self.value
+        return (_make_owned if type(self) is Owned else _make_shared_unpickled, (value,))
+
+    if not TYPE_CHECKING:
+
+        def __class_getitem__(cls, item):
+            if _mentions_type_variables(item):
+                return super().__class_getitem__(item)
+            return _checkable_class(cls, item)
+
+
+@final
+class Owned(Shared[A_co]):
+    """A value whose memory nothing else holds. An ``Owned`` is accepted wherever a `Shared` is.
+
+    Make one with `aliasguard.own`, or wrap a value you just created: ``Owned(np.zeros(3))``.
+
+    Args:
+        value: a freshly made ``np.ndarray`` or ``torch.Tensor``.
+
+    Raises:
+        AliasingError: ``value`` is visibly a view of other memory (an array with a ``.base``, a
+            tensor view); wrap ``own(value)`` instead.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, value: A_co) -> None:
+        _require_array(value, "Owned")
+        base: object
+        if isinstance(value, np.ndarray):
+            base = value.base
+        else:
+            base = typing.cast("torch.Tensor", value)._base
+        if base is not None:
+            msg = (
+                f"Owned() got a view of another object's memory (its base is a "
+                f"{type(base).__name__}): an Owned value must not alias anything. "
+                "Use aliasguard.own(value) to make a fresh copy, or share(...) to borrow it."
+            )
+            raise AliasingError(msg)
+        _set_value(self, value)
+        _set_source(self, None)
+
+    def __init_subclass__(cls, **kwargs: object) -> NoReturn:
+        msg = "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
+        raise TypeError(msg)
+
+
+# The slots' own descriptors write past the __setattr__ that forbids reassignment.
+_set_value: Callable[[object, object], None] = Shared.__dict__["_value"].__set__
+_set_source: Callable[[object, object], None] = Shared.__dict__["_source"].__set__
+_new_object: Callable[[type], Any] = object.__new__
+
+
+def _make_shared(value: Any, source: object) -> Shared[Any]:
+    """Wrap without validation: the converters' hot path, for values they made themselves."""
+    wrapper: Shared[Any] = _new_object(Shared)
+    _set_value(wrapper, value)
+    _set_source(wrapper, source)
+    return wrapper
+
+
+def _make_shared_unpickled(value: Any) -> Shared[Any]:
+    return _make_shared(value, None)
+
+
+def _make_owned(value: Any) -> Owned[Any]:
+    """Wrap without validation: for values the converters just allocated."""
+    wrapper: Owned[Any] = _new_object(Owned)
+    _set_value(wrapper, value)
+    _set_source(wrapper, None)
+    return wrapper
+
+
+make_shared: Final = _make_shared
+make_owned: Final = _make_owned
+
+
+def unwrap(value: object) -> object:
+    """``value.value`` for a wrapper, ``value`` itself otherwise."""
+    if isinstance(value, Shared):
+        return typing.cast("Any", value).value
+    return value
+
+
+def move_out(handle: Shared[Any]) -> Any:
+    """Take the value out of ``handle``, leaving it invalid: the caller's side of a move."""
+    value = handle.value
+    _set_value(handle, MOVED)
+    return value
+
+
+def _raise_moved(handle: Shared[Any]) -> NoReturn:
+    msg = (
+        f"this {type(handle).__name__} handle was moved into a function's Owned parameter and is "
+        "no longer valid: the callee now owns the memory. Use the handle the function returned, or "
+        "pass own(x.value) to keep a copy."
+    )
+    raise AliasingError(msg)
+
+
+def _require_array(value: object, kind: str) -> None:
+    if not isinstance(value, np.ndarray | torch.Tensor):
+        msg = (
+            f"{kind}() wraps an np.ndarray or a torch.Tensor, got {type(value).__name__}: only "
+            "those have memory whose aliasing can be tracked. Convert with np.asarray() first."
+        )
+        raise TypeError(msg)
+
+
+def is_shared(value: object) -> TypeIs[Shared[Any]]:
+    """Whether ``value`` is a `Shared` wrapper (an `Owned` one included); narrows its type."""
+    return isinstance(value, Shared)
+
+
+def is_owned(value: object) -> TypeIs[Owned[Any]]:
+    """Whether ``value`` is an `Owned` wrapper; narrows ``Shared[A]`` to ``Owned[A]``."""
+    return isinstance(value, Owned)
+
+
+# ----------------------------------------------------------------------------------------------
+# Runtime-checkable subscripted forms.
+
+
+def _array_class_of(payload: object) -> type | None:
+    """The library class a payload annotation checks against, or None when it is not one."""
+    origin = typing.get_origin(payload) or payload
+    if isinstance(origin, type) and issubclass(origin, np.ndarray | torch.Tensor):
+        return typing.cast("type", origin)
+    jaxtyping = sys.modules.get("jaxtyping")
+    if (
+        jaxtyping is not None
+        and isinstance(payload, type)
+        and issubclass(payload, jaxtyping.AbstractArray)
+    ):
+        array_type: object = getattr(payload, "array_type", None)
+        return _array_class_of(array_type)
+    return None
+
+
+def _payload_check(payload: object) -> object:
+    """What ``isinstance`` gets for the payload: the annotation itself, or its runtime class."""
+    if isinstance(payload, types.UnionType) or typing.get_origin(payload) is typing.Union:
+        members = typing.get_args(payload)
+        return tuple(_payload_check(member) for member in members)
+    if _array_class_of(payload) is None:
+        msg = (
+            f"{payload!r} cannot be wrapped: Shared[...] and Owned[...] take np.ndarray, "
+            "torch.Tensor, a jaxtyping annotation of one (Float[Tensor, 'b c']) or a union of them."
+        )
+        raise TypeError(msg)
+    origin = typing.get_origin(payload)
+    # np.ndarray[...] / NDArray[...] aliases are not isinstance-able: check their class.
+    return origin if origin is not None else payload
+
+
+def _payload_name(payload: object) -> str:
+    if isinstance(payload, type) and payload.__module__ in ("torch", "numpy"):
+        return payload.__qualname__ if payload.__module__ == "torch" else "ndarray"
+    return getattr(payload, "__name__", None) or repr(payload)
+
+
+class _CheckableMeta(type):
+    """Metaclass of ``Shared[...]``/``Owned[...]`` at run time: isinstance checks the payload."""
+
+    _origin: type[Shared[Any]]
+    _payload: object
+    _check: Any
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        if not isinstance(instance, cls._origin):
+            return False
+        value = instance._value  # pyright: ignore[reportPrivateUsage]
+        return value is not MOVED and isinstance(value, cls._check)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        wrapper = cls._origin(*args, **kwargs)
+        if not isinstance(wrapper, cls):
+            msg = (
+                f"{cls!r} got a value that does not match its annotation "
+                f"({wrapper!r}). Pass a value of the annotated type, dtype, shape."
+            )
+            raise TypeError(msg)
+        return wrapper
+
+    def __repr__(cls) -> str:
+        return f"aliasguard.{cls._origin.__name__}[{_payload_name(cls._payload)}]"
+
+
+_CHECKABLE_CACHE: dict[tuple[type, object], type] = {}
+
+
+def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
+    if isinstance(payload, tuple):
+        count = len(typing.cast("tuple[object, ...]", payload))
+        msg = f"{origin.__name__}[...] takes one annotation, got {count}: wrap one value."
+        raise TypeError(msg)
+    try:
+        return _CHECKABLE_CACHE[origin, payload]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable annotation: build it uncached
+        return _build_checkable(origin, payload)
+    checkable = _CHECKABLE_CACHE[origin, payload] = _build_checkable(origin, payload)
+    return checkable
+
+
+def _build_checkable(origin: type[Shared[Any]], payload: object) -> type:
+    namespace = {
+        "_origin": origin,
+        "_payload": payload,
+        "_check": _payload_check(payload),
+        "__module__": "aliasguard",
+        "__doc__": f"{origin.__name__} wrapping {_payload_name(payload)}, checked at run time.",
+    }
+    return _CheckableMeta(f"{origin.__name__}[{_payload_name(payload)}]", (), namespace)
