@@ -28,7 +28,16 @@ from ._dtypes import (
     weakest_rule_allowing,
 )
 from ._errors import CastError, ConversionError, ShareError
-from ._wrappers import Owned, Shared, make_owned, make_shared, unwrap
+from ._wrappers import (
+    Owned,
+    Shared,
+    make_owned,
+    make_shared,
+    new_wrapper,
+    set_source,
+    set_value,
+    unwrap,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike, NDArray
@@ -41,6 +50,11 @@ PARALLEL_COPY_MIN_BYTES: Final = 1 << 20
 
 _READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
 _from_numpy = _torch_compat.from_numpy
+_ndarray = np.ndarray
+# share()'s fast path builds its wrapper inline: a function call is a sixth of its budget.
+_new_wrapper = new_wrapper
+_set_value = set_value
+_set_source = set_source
 
 
 # ----------------------------------------------------------------------------------------------
@@ -83,13 +97,19 @@ def share(x: object) -> Shared[Any]:
         >>> float(t[0])
         7.0
     """
-    if type(x) is np.ndarray:
-        torch_dtype = TORCH_DTYPE_BY_NUMPY.get(x.dtype)
-        if torch_dtype is not None and x.flags.behaved:
+    if x.__class__ is _ndarray:
+        # Fast path. torch.from_numpy raises (never crashes) on every dtype, byte order and stride
+        # it cannot alias; those errors send the input to the slow path, which explains them.
+        # Read-only arrays go there first, to keep torch's warning about them out of user logs.
+        if x.flags.behaved:
             try:
-                return make_shared(_from_numpy(x), x)
-            except ValueError:
-                pass  # a negative or odd stride: the slow path says which
+                tensor = _from_numpy(x)
+            except (TypeError, ValueError):
+                return _share_array(x)
+            wrapper = _new_wrapper(Shared)
+            _set_value(wrapper, tensor)
+            _set_source(wrapper, x)
+            return wrapper
         return _share_array(x)
     x = unwrap(x)
     if isinstance(x, torch.Tensor):

@@ -121,7 +121,7 @@ class CellResult:
     def from_json(cls, data: dict[str, Any]) -> CellResult:
         """Rebuild a cell from :meth:`to_json` output, as the worker sends it."""
         outcome = data["outcome"]
-        if outcome not in ("shares", "copies", "raises", "crashed", "timed out"):
+        if outcome not in typing.get_args(Outcome):
             raise ReportError(
                 f"worker sent an unknown outcome {outcome!r}: the worker and parent disagree "
                 "on the protocol. Reinstall aliasguard so both run the same code."
@@ -329,7 +329,7 @@ class Report:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
-        """Rebuild a report from :meth:`to_json` output, e.g. what ``aliasguard report --json`` printed."""
+        """Rebuild a report from :meth:`to_json` output, such as ``aliasguard report --json``."""
         versions = {str(key): str(value) for key, value in dict(data["versions"]).items()}
         return cls(
             versions=versions, cells=tuple(CellResult.from_json(cell) for cell in data["cells"])
@@ -424,7 +424,7 @@ class _Worker:
                 self._process.kill()
                 self._process.wait()
                 return _WorkerExit(
-                    "timed out", None, f"no answer within {timeout:.0f} s; the worker was killed"
+                    "timed out", None, f"no answer within {timeout:g} s; the worker was killed"
                 )
             if line is None:
                 returncode = self._process.wait()

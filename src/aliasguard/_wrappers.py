@@ -204,6 +204,9 @@ def _make_owned(value: Any) -> Owned[Any]:
 
 
 make_shared: Final = _make_shared
+new_wrapper: Final = _new_object
+set_value: Final = _set_value
+set_source: Final = _set_source
 make_owned: Final = _make_owned
 
 

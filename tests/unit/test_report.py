@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from numpy.typing import NDArray
 
 from aliasguard import _cli, _report
 from aliasguard._report import CellResult, Report, measure_cell, run_report, same_values
@@ -296,33 +297,34 @@ def test_same_values_is_exact(expected: list[object], actual: list[object], same
     assert same_values(expected, actual) is same
 
 
+def built_array(name: str) -> NDArray[Any]:
+    value = INPUTS_BY_NAME[name].build()
+    assert isinstance(value, np.ndarray)
+    return value
+
+
+def built_tensor(name: str) -> torch.Tensor:
+    value = INPUTS_BY_NAME[name].build()
+    assert isinstance(value, torch.Tensor)
+    return value
+
+
 def test_inputs_are_what_their_names_say() -> None:
-    built = {case.name: case.build() for case in INPUTS}
-    negative = built["ndarray negative strides"]
-    assert isinstance(negative, np.ndarray)
-    assert negative.strides[0] < 0
-    read_only = built["ndarray read-only"]
-    assert isinstance(read_only, np.ndarray)
-    assert not read_only.flags.writeable
-    big_endian = built["ndarray big-endian >f8"]
-    assert isinstance(big_endian, np.ndarray)
-    assert not big_endian.dtype.isnative
-    non_contiguous = built["ndarray non-contiguous"]
-    assert isinstance(non_contiguous, np.ndarray)
+    assert built_array("ndarray negative strides").strides[0] < 0
+    assert not built_array("ndarray read-only").flags.writeable
+    assert not built_array("ndarray big-endian >f8").dtype.isnative
+    non_contiguous = built_array("ndarray non-contiguous")
     assert not non_contiguous.flags.c_contiguous
     assert min(non_contiguous.strides) > 0
-    assert built["ndarray 0-d"].ndim == 0
-    assert int(built["ndarray int64 2**53+1"][0]) == BEYOND_FLOAT64
-    conj = built["tensor conj bit"]
-    neg = built["tensor neg bit"]
-    assert isinstance(conj, torch.Tensor)
-    assert isinstance(neg, torch.Tensor)
-    assert conj.is_conj()
-    assert neg.is_neg()
-    assert 0 in built["tensor expanded (zero stride)"].stride()
-    assert built["tensor requires_grad"].requires_grad
-    assert built["tensor bfloat16"].dtype == torch.bfloat16
-    assert not built["tensor non-contiguous"].is_contiguous()
+    assert built_array("ndarray 0-d").ndim == 0
+    assert int(built_array("ndarray int64 2**53+1")[0]) == BEYOND_FLOAT64
+    assert built_tensor("tensor conj bit").is_conj()
+    assert built_tensor("tensor neg bit").is_neg()
+    assert 0 in built_tensor("tensor expanded (zero stride)").stride()
+    assert built_tensor("tensor requires_grad").requires_grad
+    assert built_tensor("tensor bfloat16").dtype == torch.bfloat16
+    assert not built_tensor("tensor non-contiguous").is_contiguous()
+    assert int(built_tensor("tensor int64 2**53+1")[0]) == BEYOND_FLOAT64
 
 
 def test_format_table_shows_crashes_and_notes() -> None:
@@ -355,8 +357,14 @@ def test_format_table_shows_crashes_and_notes() -> None:
 
 
 def test_crash_message_prefers_the_cpp_exception_text() -> None:
-    stderr = "terminate called after throwing an instance of 'c10::Error'\n  what():  Storage size calculation overflowed\nframe #0: ...\n"
-    assert _report._crash_message(stderr, -6) == "Storage size calculation overflowed"  # pyright: ignore[reportPrivateUsage]
-    assert _report._crash_message("", 3) == "the worker exited with status 3 and printed nothing"  # pyright: ignore[reportPrivateUsage]
-    assert _report._signal_name(-6) == "SIGABRT"  # pyright: ignore[reportPrivateUsage]
-    assert _report._signal_name(1) is None  # pyright: ignore[reportPrivateUsage]
+    crash_message = _report._crash_message  # pyright: ignore[reportPrivateUsage]
+    signal_name = _report._signal_name  # pyright: ignore[reportPrivateUsage]
+    stderr = (
+        "terminate called after throwing an instance of 'c10::Error'\n"
+        "  what():  Storage size calculation overflowed\n"
+        "frame #0: ...\n"
+    )
+    assert crash_message(stderr, -6) == "Storage size calculation overflowed"
+    assert crash_message("", 3) == "the worker exited with status 3 and printed nothing"
+    assert signal_name(-6) == "SIGABRT"
+    assert signal_name(1) is None

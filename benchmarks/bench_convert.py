@@ -1,0 +1,156 @@
+"""Speed of `share()` and `own()` against the raw torch/NumPy routes, measured side by side.
+
+Run: ``python benchmarks/bench_convert.py`` (add ``--json`` for machine-readable output).
+
+The machine is shared and noisy, so every figure is a ratio of two timings taken in the same round,
+alternating the two routes, and the reported ratio is the median over rounds. Targets (issue 2):
+
+- ``share()`` of a 16-element array: at most 1.75x ``torch.from_numpy``;
+- ``own()`` of a 16-element array: at most 0.6x ``torch.tensor()``;
+- ``own()`` of a 256 MiB float32 array: at least 4x faster than ``torch.tensor()`` and at least
+  1.25x faster than ``ndarray.copy()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+import aliasguard
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    ours_seconds: float
+    raw_seconds: float
+    raw_route: str
+    target: str
+    met: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.ours_seconds / self.raw_seconds
+
+
+def _time_per_call(function: Callable[[], object], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        function()
+    return (time.perf_counter() - start) / calls
+
+
+def _median_pair(
+    ours: Callable[[], object], raw: Callable[[], object], *, calls: int, rounds: int
+) -> tuple[float, float, float]:
+    """Median per-call times of both routes and the median of their per-round ratios."""
+    ours_times: list[float] = []
+    raw_times: list[float] = []
+    ratios: list[float] = []
+    for round_index in range(rounds):
+        gc.collect()
+        # Alternate which route goes first so neither always gets the warmer cache.
+        if round_index % 2:
+            ours_time = _time_per_call(ours, calls)
+            raw_time = _time_per_call(raw, calls)
+        else:
+            raw_time = _time_per_call(raw, calls)
+            ours_time = _time_per_call(ours, calls)
+        ours_times.append(ours_time)
+        raw_times.append(raw_time)
+        ratios.append(ours_time / raw_time)
+    return statistics.median(ours_times), statistics.median(raw_times), statistics.median(ratios)
+
+
+def small_share() -> Comparison:
+    array = np.zeros(16, dtype=np.float32)
+    ours, raw, ratio = _median_pair(
+        lambda: aliasguard.share(array), lambda: torch.from_numpy(array), calls=20_000, rounds=41
+    )
+    return Comparison("share, 16 x float32", ours, raw, "torch.from_numpy", "<= 1.75x", ratio <= 1.75)
+
+
+def small_own() -> Comparison:
+    array = np.zeros(16, dtype=np.float32)
+    ours, raw, ratio = _median_pair(
+        lambda: aliasguard.own(array), lambda: torch.tensor(array), calls=20_000, rounds=41
+    )
+    return Comparison("own, 16 x float32", ours, raw, "torch.tensor", "<= 0.6x", ratio <= 0.6)
+
+
+def _large_array(mebibytes: int) -> np.ndarray:
+    return np.random.default_rng(0).random(mebibytes * 2**20 // 4, dtype=np.float32)
+
+
+def large_own(mebibytes: int = 256, rounds: int = 7) -> list[Comparison]:
+    array = _large_array(mebibytes)
+    label = f"own, {mebibytes} MiB float32"
+    results = []
+    for raw_name, raw_route, threshold in (
+        ("torch.tensor", lambda: torch.tensor(array), 4.0),
+        ("ndarray.copy", lambda: array.copy(), 1.25),
+    ):
+        ours, raw, ratio = _median_pair(
+            lambda: aliasguard.own(array), raw_route, calls=1, rounds=rounds
+        )
+        results.append(
+            Comparison(label, ours, raw, raw_name, f">= {threshold}x faster", 1 / ratio >= threshold)
+        )
+    return results
+
+
+def throughput_curve(sizes_mebibytes: list[float], rounds: int = 5) -> list[dict[str, float]]:
+    """GB/s of own() and torch.tensor() across sizes: the data behind the docs' plot."""
+    rows = []
+    for size in sizes_mebibytes:
+        elements = max(1, int(size * 2**20 / 4))
+        array = np.random.default_rng(0).random(elements, dtype=np.float32)
+        calls = max(1, int(2**24 / max(array.nbytes, 1)))
+        ours, raw, _ = _median_pair(
+            lambda: aliasguard.own(array), lambda: torch.tensor(array), calls=calls, rounds=rounds
+        )
+        rows.append(
+            {
+                "mebibytes": size,
+                "own_gb_per_s": array.nbytes / ours / 1e9,
+                "torch_tensor_gb_per_s": array.nbytes / raw / 1e9,
+            }
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--large-mib", type=int, default=256, help="size of the large copy")
+    arguments = parser.parse_args(argv)
+
+    comparisons = [small_share(), small_own(), *large_own(arguments.large_mib)]
+    if arguments.json:
+        rows = [{**asdict(c), "ratio": c.ratio} for c in comparisons]
+        json.dump({"torch": torch.__version__, "numpy": np.__version__, "rows": rows}, sys.stdout)
+        print()
+    else:
+        print(f"torch {torch.__version__}, numpy {np.__version__}, {torch.get_num_threads()} threads")
+        print(f"{'case':<24} {'ours':>11} {'raw':>11} {'raw route':<18} {'ratio':>7}  target")
+        for c in comparisons:
+            speed = c.ratio if c.ratio >= 1 or "faster" not in c.target else 1 / c.ratio
+            shown = f"{speed:.2f}x" if "faster" in c.target else f"{c.ratio:.2f}x"
+            print(
+                f"{c.name:<24} {c.ours_seconds * 1e6:>9.2f}us {c.raw_seconds * 1e6:>9.2f}us "
+                f"{c.raw_route:<18} {shown:>7}  {c.target} {'met' if c.met else 'MISSED'}"
+            )
+    return 0 if all(c.met for c in comparisons) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
