@@ -14,6 +14,7 @@ alternating the two routes, and the reported ratio is the median over rounds. Ta
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import statistics
@@ -97,7 +98,7 @@ def large_own(mebibytes: int = 256, rounds: int = 7) -> list[Comparison]:
     results = []
     for raw_name, raw_route, threshold in (
         ("torch.tensor", lambda: torch.tensor(array), 4.0),
-        ("ndarray.copy", lambda: array.copy(), 1.25),
+        ("ndarray.copy", array.copy, 1.25),
     ):
         ours, raw, ratio = _median_pair(
             lambda: aliasguard.own(array), raw_route, calls=1, rounds=rounds
@@ -116,7 +117,10 @@ def throughput_curve(sizes_mebibytes: list[float], rounds: int = 5) -> list[dict
         array = np.random.default_rng(0).random(elements, dtype=np.float32)
         calls = max(1, int(2**24 / max(array.nbytes, 1)))
         ours, raw, _ = _median_pair(
-            lambda: aliasguard.own(array), lambda: torch.tensor(array), calls=calls, rounds=rounds
+            functools.partial(aliasguard.own, array),
+            functools.partial(torch.tensor, array),
+            calls=calls,
+            rounds=rounds,
         )
         rows.append(
             {

@@ -65,7 +65,7 @@ _set_source = set_source
 def share(x: NDArray[Any] | Shared[NDArray[Any]]) -> Shared[torch.Tensor]: ...
 @overload
 def share(x: torch.Tensor | Shared[torch.Tensor]) -> Shared[NDArray[Any]]: ...
-def share(x: object) -> Shared[Any]:
+def share(x: Any) -> Shared[Any]:
     """Alias ``x`` in the other library, zero-copy, or raise: never a silent copy.
 
     ``np.ndarray -> Shared[torch.Tensor]`` and ``torch.Tensor -> Shared[np.ndarray]``. The result's
@@ -105,12 +105,12 @@ def share(x: object) -> Shared[Any]:
             try:
                 tensor = _from_numpy(x)
             except (TypeError, ValueError):
-                return _share_array(x)
-            wrapper = _new_wrapper(Shared)
+                return _share_array(cast("NDArray[Any]", x))
+            wrapper: Shared[Any] = _new_wrapper(Shared)
             _set_value(wrapper, tensor)
             _set_source(wrapper, x)
             return wrapper
-        return _share_array(x)
+        return _share_array(cast("NDArray[Any]", x))
     x = unwrap(x)
     if isinstance(x, torch.Tensor):
         return _share_tensor(x)

@@ -204,9 +204,9 @@ def _make_owned(value: Any) -> Owned[Any]:
 
 
 make_shared: Final = _make_shared
-new_wrapper: Final = _new_object
-set_value: Final = _set_value
-set_source: Final = _set_source
+new_wrapper: Final[Callable[[type], Any]] = _new_object
+set_value: Final[Callable[[object, object], None]] = _set_value
+set_source: Final[Callable[[object, object], None]] = _set_source
 make_owned: Final = _make_owned
 
 
