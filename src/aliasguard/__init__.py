@@ -2,39 +2,27 @@
 
 `share` aliases zero-copy or raises; `own` copies into memory only the result holds. The result's
 type says which: `Shared` (a borrow, read-only by contract) or `Owned` (nothing else holds it).
+`checked` enforces those types, and the aliasing contract they state, at every call.
 """
 
 import contextlib
 from importlib.metadata import PackageNotFoundError, version
 
-from ._convert import own as own
-from ._convert import share as share
+from ._checking import checked as checked
+from ._convert import own as own, share as share
 from ._errors import (
     AliasGuardError as AliasGuardError,
-)
-from ._errors import (
     AliasingError as AliasingError,
-)
-from ._errors import (
+    AnnotationError as AnnotationError,
     CastError as CastError,
-)
-from ._errors import (
     ConversionError as ConversionError,
-)
-from ._errors import (
     ShareError as ShareError,
 )
 from ._memory import shares_memory as shares_memory
 from ._wrappers import (
     Owned as Owned,
-)
-from ._wrappers import (
     Shared as Shared,
-)
-from ._wrappers import (
     is_owned as is_owned,
-)
-from ._wrappers import (
     is_shared as is_shared,
 )
 
@@ -46,11 +34,13 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     "AliasGuardError",
     "AliasingError",
+    "AnnotationError",
     "CastError",
     "ConversionError",
     "Owned",
     "ShareError",
     "Shared",
+    "checked",
     "is_owned",
     "is_shared",
     "own",
@@ -59,8 +49,8 @@ __all__ = [
 ]
 
 
-# Public objects report the public module, so reprs, docs and error messages name aliasguard.X.
 def _report_public_module() -> None:
+    # Public objects name the public module, so reprs, docs and error messages say aliasguard.X.
     for name in __all__:
         with contextlib.suppress(AttributeError, TypeError):
             globals()[name].__module__ = __name__

@@ -9,6 +9,7 @@ aborts on negative strides; a tensor over a read-only memmap segfaults on write)
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast, overload
 
 import numpy as np
@@ -60,6 +61,25 @@ _set_source = set_source
 # ----------------------------------------------------------------------------------------------
 # share()
 
+#: Called with every new borrow while a sanitizer is active (see `set_borrow_hook`); ``None``
+#: otherwise, so that share() pays one global lookup when nothing listens.
+_borrow_hook: Callable[[Shared[Any]], None] | None = None
+
+
+def set_borrow_hook(hook: Callable[[Shared[Any]], None] | None) -> None:
+    """Install (or with ``None`` remove) the callback that sees every borrow `share` makes.
+
+    The contracts layer uses it to track live borrows; the core itself never calls anything above it.
+    """
+    global _borrow_hook  # noqa: PLW0603  # one process-wide slot, read on share()'s hot path
+    _borrow_hook = hook
+
+
+def _registered(wrapper: Shared[Any]) -> Shared[Any]:
+    if _borrow_hook is not None:
+        _borrow_hook(wrapper)
+    return wrapper
+
 
 @overload
 def share(x: NDArray[Any] | Shared[NDArray[Any]]) -> Shared[torch.Tensor]: ...
@@ -109,6 +129,8 @@ def share(x: Any) -> Shared[Any]:
             wrapper: Shared[Any] = _new_wrapper(Shared)
             _set_value(wrapper, tensor)
             _set_source(wrapper, x)
+            if _borrow_hook is not None:
+                _borrow_hook(wrapper)
             return wrapper
         return _share_array(cast("NDArray[Any]", x))
     x = unwrap(x)
@@ -136,7 +158,7 @@ def _share_array(array: np.ndarray[Any, Any]) -> Shared[torch.Tensor]:
         tensor = _tensor_view(array.view(info.storage)).view(info.torch)
     else:
         tensor = _tensor_view(array)
-    return make_shared(tensor, array)
+    return _registered(make_shared(tensor, array))
 
 
 def _without_inert_negative_strides(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -193,7 +215,7 @@ def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
     # The array's base is the tensor, which has no buffer interface, so NumPy refuses to make
     # this array (or any view of it) writable again.
     array.flags.writeable = False
-    return make_shared(array, tensor)
+    return _registered(make_shared(array, tensor))
 
 
 def _unshareable_tensor_reason(tensor: torch.Tensor) -> str | None:

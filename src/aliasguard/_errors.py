@@ -6,7 +6,14 @@ later lines.
 
 from __future__ import annotations
 
-__all__ = ["AliasGuardError", "AliasingError", "CastError", "ConversionError", "ShareError"]
+__all__ = [
+    "AliasGuardError",
+    "AliasingError",
+    "AnnotationError",
+    "CastError",
+    "ConversionError",
+    "ShareError",
+]
 
 
 class AliasGuardError(Exception):
@@ -54,4 +61,34 @@ class ConversionError(AliasGuardError, TypeError):
 
 
 class AliasingError(AliasGuardError, RuntimeError):
-    """Memory was shared where a contract promised it was not (a broken borrow, a moved value)."""
+    """Memory was shared where a contract promised it was not (a broken borrow, a moved value).
+
+    Attributes:
+        function: the qualified name of the function whose contract broke, when one did.
+        parameter: the parameter involved (``"return"`` for the result), when one is.
+        rule: ``"borrow"``, ``"exclusivity"``, ``"freshness"``, ``"move"`` or ``"sanitizer"``.
+    """
+
+    def __init__(
+        self, message: str, *, function: str = "", parameter: str = "", rule: str = ""
+    ) -> None:
+        super().__init__(message)
+        self.function = function
+        self.parameter = parameter
+        self.rule = rule
+
+
+class AnnotationError(AliasGuardError, TypeError):
+    """An argument or return value of a `checked` function does not match its annotation.
+
+    Attributes:
+        function: the qualified name of the checked function.
+        parameter: the parameter's name, or ``"return"``.
+        rule: which check failed: ``"kind"``, ``"library"``, ``"dtype"``, ``"shape"`` or ``"type"``.
+    """
+
+    def __init__(self, message: str, *, function: str, parameter: str, rule: str) -> None:
+        super().__init__(message)
+        self.function = function
+        self.parameter = parameter
+        self.rule = rule

@@ -217,6 +217,11 @@ def unwrap(value: object) -> object:
     return value
 
 
+def unwrap_unchecked(handle: Shared[Any]) -> Any:
+    """The handle's value, or the `MOVED` marker, without raising for a moved handle."""
+    return handle._value  # pyright: ignore[reportPrivateUsage]
+
+
 def move_out(handle: Shared[Any]) -> Any:
     """Take the value out of ``handle``, leaving it invalid: the caller's side of a move."""
     value = handle.value
@@ -240,6 +245,11 @@ def _require_array(value: object, kind: str) -> None:
             "those have memory whose aliasing can be tracked. Convert with np.asarray() first."
         )
         raise TypeError(msg)
+
+
+def is_ndarray(value: object) -> TypeIs[np.ndarray[Any, Any]]:
+    """``isinstance(value, np.ndarray)``, with the array's type parameters known to checkers."""
+    return isinstance(value, np.ndarray)
 
 
 def is_shared(value: object) -> TypeIs[Shared[Any]]:
@@ -319,6 +329,13 @@ class _CheckableMeta(type):
 
     def __repr__(cls) -> str:
         return f"aliasguard.{cls._origin.__name__}[{_payload_name(cls._payload)}]"
+
+
+def subscript_parts(hint: object) -> tuple[type, object] | None:
+    """``(Shared or Owned, payload)`` for a runtime ``Shared[...]``/``Owned[...]``, else None."""
+    if isinstance(hint, _CheckableMeta):
+        return hint._origin, hint._payload  # pyright: ignore[reportPrivateUsage]
+    return None
 
 
 _CHECKABLE_CACHE: dict[tuple[type, object], type] = {}

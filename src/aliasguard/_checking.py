@@ -1,0 +1,575 @@
+"""`@checked`: annotations of `Shared`/`Owned` and jaxtyping arrays, enforced at every call.
+
+At decoration the signature is compiled into one `Slot` per annotated parameter (its wrapper kind
+and a compiled `ArraySpec`); each call then walks the slots once, binding axis sizes in one memo per
+call, and applies the aliasing contract:
+
+- borrow: a value passed to a ``Shared`` parameter is not written during the call (torch's version
+  counter; NumPy values are handed over as read-only views; opt-in snapshots for the rest);
+- exclusivity: an ``Owned`` argument overlaps no other argument;
+- freshness: an ``Owned`` return overlaps no argument, except ``Owned`` arguments moved in;
+- move: an ``Owned`` passed to an ``Owned`` parameter is moved, and the caller's handle dies.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, ParamSpec, TypeVar, overload
+
+import numpy as np
+import torch
+
+from . import _checking_messages as messages, _torch_compat
+from ._jaxtyping_compat import (
+    ANONYMOUS,
+    BROADCAST_FIXED,
+    BROADCAST_NAMED,
+    FIXED,
+    NAMED,
+    ArraySpec,
+    is_jaxtyping_annotation,
+    numpy_dtype_name,
+    spec_of,
+)
+from ._memory import shares_memory
+from ._wrappers import (
+    MOVED,
+    Owned,
+    Shared,
+    is_ndarray,
+    make_owned,
+    make_shared,
+    set_value,
+    subscript_parts,
+)
+
+__all__ = ["checked", "involves_contract"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Slot kinds.
+SHARED: Final = 0  # Shared[...]: a borrow; an Owned is accepted too
+OWNED: Final = 1  # Owned[...]: moved in
+ARRAY: Final = 2  # a bare jaxtyping annotation or array class: dtype and shape only
+OTHER: Final = 3  # anything else: checked by beartype
+
+_KIND_NAMES: Final = {SHARED: "Shared", OWNED: "Owned"}
+_NO_VALUE: Final = object()
+_Tensor = torch.Tensor
+_ndarray = np.ndarray
+_version = _torch_compat.version_counter
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    name: str
+    position: int | None  # index among positional arguments; None for keyword-only
+    kind: int
+    spec: ArraySpec | None
+    hint: object
+    optional: bool  # the annotation admits None
+
+
+# ----------------------------------------------------------------------------------------------
+# Compiling annotations
+
+
+def _wrapper_parts(hint: object) -> tuple[int, object] | None:
+    """``(kind, payload)`` for ``Shared``/``Owned`` annotations, subscripted or bare."""
+    if hint is Shared:
+        return SHARED, np.ndarray | torch.Tensor
+    if hint is Owned:
+        return OWNED, np.ndarray | torch.Tensor
+    parts = subscript_parts(hint)
+    if parts is None:
+        return None
+    origin, payload = parts
+    return (OWNED if origin is Owned else SHARED), payload
+
+
+def _without_none(hint: object) -> tuple[object, bool]:
+    if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        members = [m for m in typing.get_args(hint) if m is not type(None)]
+        if len(members) < len(typing.get_args(hint)) and len(members) == 1:
+            return members[0], True
+    return hint, False
+
+
+def _is_array_class(hint: object) -> bool:
+    origin = typing.get_origin(hint) or hint
+    return isinstance(origin, type) and issubclass(origin, np.ndarray | torch.Tensor)
+
+
+def involves_contract(hint: object) -> bool:
+    """Whether an annotation uses `Shared`/`Owned` or jaxtyping (what the import hook looks for)."""
+    inner, _ = _without_none(hint)
+    if _wrapper_parts(inner) is not None or is_jaxtyping_annotation(inner):
+        return True
+    return any(involves_contract(arg) for arg in typing.get_args(inner))
+
+
+def _compile_hint(name: str, position: int | None, hint: object) -> Slot:
+    inner, optional = _without_none(hint)
+    parts = _wrapper_parts(inner)
+    if parts is not None:
+        kind, payload = parts
+        return Slot(name, position, kind, spec_of(payload), hint, optional)
+    if is_jaxtyping_annotation(inner) or _is_array_class(inner):
+        return Slot(name, position, ARRAY, spec_of(inner), hint, optional)
+    return Slot(name, position, OTHER, None, hint, optional)
+
+
+def _resolved_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(function, include_extras=True)
+    except (NameError, TypeError) as error:
+        raise TypeError(messages.unresolvable_annotations(function, error)) from None
+
+
+def _compile_signature(
+    function: Callable[..., Any],
+) -> tuple[tuple[Slot, ...], Slot | None, dict[str, object]]:
+    hints = _resolved_hints(function)
+    slots: list[Slot] = []
+    defaults: dict[str, object] = {}
+    position = 0
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue  # *args / **kwargs are passed through unchecked
+        index: int | None = None
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            index = position
+            position += 1
+        if parameter.default is not parameter.empty:
+            defaults[parameter.name] = parameter.default
+        hint = hints.get(parameter.name, _NO_VALUE)
+        if hint is _NO_VALUE or hint is Any:
+            continue
+        slots.append(_compile_hint(parameter.name, index, hint))
+    returned = hints.get("return", _NO_VALUE)
+    return_slot = (
+        None
+        if returned is _NO_VALUE or returned is Any
+        else _compile_hint("return", None, returned)
+    )
+    return tuple(slots), return_slot, defaults
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-call checks
+
+
+def _match_dims(
+    dims: tuple[tuple[int, Any], ...], sizes: tuple[int, ...], memo: dict[str, Any]
+) -> str | None:
+    for (kind, argument), size in zip(dims, sizes, strict=True):
+        if kind == NAMED:
+            bound = memo.setdefault(argument, size)
+            if bound != size:
+                return f"axis {argument} is {size} here but {bound} elsewhere"
+        elif kind == FIXED:
+            if size != argument:
+                return f"an axis is {size} where the annotation fixes {argument}"
+        elif kind == ANONYMOUS:
+            continue
+        elif kind == BROADCAST_NAMED:
+            if size != 1:
+                bound = memo.setdefault(argument, size)
+                if bound != size:
+                    return (
+                        f"axis {argument} is {size} here but {bound} elsewhere (1 would broadcast)"
+                    )
+        elif kind == BROADCAST_FIXED:
+            if size not in (1, argument):
+                return f"an axis is {size} where the annotation allows 1 or {argument}"
+        else:  # symbolic: evaluated against the integer sizes bound so far
+            names = {key: value for key, value in memo.items() if isinstance(value, int)}
+            try:
+                expected = eval(argument, {"__builtins__": {}}, names)
+            except NameError:
+                return f"axis {argument} refers to an axis no earlier argument bound"
+            if size != expected:
+                return f"axis {argument} is {size} here but evaluates to {expected}"
+    return None
+
+
+def _match_shape(spec: ArraySpec, shape: tuple[int, ...], memo: dict[str, Any]) -> str | None:
+    prefix = spec.prefix
+    assert prefix is not None
+    variadic = spec.variadic
+    if variadic is None:
+        if len(shape) != len(prefix):
+            return f"rank {len(shape)} where the annotation has {len(prefix)} axes"
+        return _match_dims(prefix, shape, memo)
+    suffix = spec.suffix
+    fixed_count = len(prefix) + len(suffix)
+    if len(shape) < fixed_count:
+        return f"rank {len(shape)} where the annotation needs at least {fixed_count} axes"
+    middle = shape[len(prefix) : len(shape) - len(suffix)]
+    problem = _match_dims(prefix, shape[: len(prefix)], memo) or _match_dims(
+        suffix, shape[len(shape) - len(suffix) :], memo
+    )
+    if problem is not None or variadic.name is None:
+        return problem
+    key = "*" + variadic.name
+    bound = memo.setdefault(key, middle)
+    if bound == middle:
+        return None
+    if (
+        variadic.broadcastable
+        and len(bound) == len(middle)
+        and all(a == b or 1 in (a, b) for a, b in zip(bound, middle, strict=True))
+    ):
+        return None
+    return f"axes *{variadic.name} are {middle} here but {bound} elsewhere"
+
+
+def _check_array(spec: ArraySpec, value: object, memo: dict[str, Any]) -> tuple[str, str] | None:
+    """``(rule, detail)`` when ``value`` breaks ``spec``; ``None`` when it matches."""
+    if not isinstance(value, spec.array_class):
+        return "library", f"got {type(value).__name__}"
+    if value.__class__ is _Tensor or isinstance(value, _Tensor):
+        tensor: torch.Tensor = typing.cast("Any", value)
+        if spec.torch_dtypes is not None and tensor.dtype not in spec.torch_dtypes:
+            return "dtype", f"got {tensor.dtype}"
+        shape = tuple(tensor.shape)
+    elif isinstance(value, _ndarray):
+        array: np.ndarray[Any, Any] = typing.cast("Any", value)
+        names = spec.numpy_dtype_names
+        if names is not None and numpy_dtype_name(array.dtype) not in names:
+            return "dtype", f"got {array.dtype}"
+        shape = array.shape
+    else:
+        return None
+    if spec.prefix is None:
+        return None
+    problem = _match_shape(spec, shape, memo)
+    return None if problem is None else ("shape", problem)
+
+
+def _memory_of(value: object) -> object | None:
+    """The array or tensor behind an argument, for overlap checks; None for everything else."""
+    if isinstance(value, Shared):
+        inner = typing.cast("Any", value)._value
+        return None if inner is MOVED else inner
+    if isinstance(value, np.ndarray | torch.Tensor):
+        return typing.cast("object", value)
+    return None
+
+
+def _same_bits(before: Any, after: Any) -> bool:
+    if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
+        if before.dtype.is_floating_point or before.dtype.is_complex:
+            size = before.element_size()
+            integer = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}.get(size)
+            if integer is not None:
+                return bool(torch.equal(before.view(integer), after.view(integer)))
+            return bool(torch.equal(before.view(torch.uint8), after.contiguous().view(torch.uint8)))
+        return bool(torch.equal(before, after))
+    if is_ndarray(before) and is_ndarray(after):
+        return bytes(np.ascontiguousarray(before).data) == bytes(np.ascontiguousarray(after).data)
+    return True
+
+
+def _snapshot(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    return value.copy()
+
+
+class _Checker:
+    """The per-call logic for one decorated function."""
+
+    __slots__ = (
+        "defaults",
+        "exhaustive",
+        "function",
+        "needs_overlap",
+        "positional_names",
+        "return_slot",
+        "slots",
+    )
+
+    def __init__(self, function: Callable[..., Any], *, exhaustive: bool) -> None:
+        self.function = function
+        self.slots, self.return_slot, self.defaults = _compile_signature(function)
+        self.positional_names = [
+            parameter.name
+            for parameter in inspect.signature(function).parameters.values()
+            if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
+        ]
+        self.exhaustive = exhaustive
+        self.needs_overlap = any(slot.kind == OWNED for slot in self.slots) or (
+            self.return_slot is not None and self.return_slot.kind == OWNED
+        )
+
+    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:  # noqa: PLR0915  # one pass over the slots, kept flat for speed
+        memo: dict[str, Any] = {}
+        nargs = len(args)
+        borrowed: list[tuple[Slot, torch.Tensor, int]] = []
+        moves: list[tuple[Slot, Any, object]] = []
+        replacements: list[tuple[Slot, object]] = []
+        values: list[tuple[Slot, object]] = []
+        for slot in self.slots:
+            position = slot.position
+            if position is not None and position < nargs:
+                value = args[position]
+            elif slot.name in kwargs:
+                value = kwargs[slot.name]
+            else:
+                continue  # a default, or missing: the function's own call reports that
+            values.append((slot, value))
+            if value is None and slot.optional:
+                continue
+            kind = slot.kind
+            if kind <= OWNED:  # SHARED or OWNED
+                inner = self._unwrap(slot, value, memo, values)
+                if kind == OWNED:
+                    moves.append((slot, value, inner))
+                elif inner.__class__ is _Tensor or isinstance(inner, _Tensor):
+                    borrowed.append((slot, inner, _version(inner)))
+                elif is_ndarray(inner) and inner.flags.writeable:
+                    replacements.append((slot, make_shared(_read_only_view(inner), inner)))
+            elif kind == ARRAY:
+                assert slot.spec is not None
+                problem = _check_array(slot.spec, value, memo)
+                if problem is not None:
+                    self._fail_annotation(slot, value, problem, memo, values)
+            elif not _is_bearable(value, slot.hint):
+                raise messages.beartype_violation(self.function, slot.name, value, slot.hint)
+        arguments_memory: list[tuple[str, object]] = []
+        if self.needs_overlap:
+            arguments_memory = self._check_exclusivity(args, kwargs, moves)
+        snapshots = self._snapshots(values) if self.exhaustive else ()
+        if moves or replacements:
+            args, kwargs = self._apply(args, kwargs, moves, replacements)
+        try:
+            result = self.function(*args, **kwargs)
+        except ValueError as error:
+            # A NumPy write into the read-only view of a borrowed array: name the broken borrow.
+            if replacements and "read-only" in str(error):
+                names = [slot.name for slot, _ in replacements]
+                raise messages.numpy_borrow_written(self.function, names) from error
+            raise
+        for slot, tensor, version in borrowed:
+            if _version(tensor) != version:
+                raise messages.borrow_written(
+                    self.function, slot.name, tensor, "a torch in-place write"
+                )
+        for slot, before, after in snapshots:
+            if not _same_bits(before, after):
+                raise messages.borrow_written(
+                    self.function, slot.name, after, "a write the version counter cannot see"
+                )
+        if self.return_slot is not None:
+            self._check_return(result, memo, values, arguments_memory, moves)
+        return result
+
+    def _unwrap(
+        self, slot: Slot, value: object, memo: dict[str, Any], values: list[tuple[Slot, object]]
+    ) -> Any:
+        cls = value.__class__
+        if slot.kind == OWNED:
+            if cls is not Owned:
+                raise messages.wrong_kind(self.function, slot, value)
+        elif cls is not Shared and cls is not Owned and not isinstance(value, Shared):
+            raise messages.wrong_kind(self.function, slot, value)
+        inner = typing.cast("Any", value)._value
+        if inner is MOVED:
+            raise messages.used_after_move(self.function, slot.name)
+        assert slot.spec is not None
+        problem = _check_array(slot.spec, inner, memo)
+        if problem is not None:
+            self._fail_annotation(slot, inner, problem, memo, values)
+        return inner
+
+    def _fail_annotation(
+        self,
+        slot: Slot,
+        value: object,
+        problem: tuple[str, str],
+        memo: dict[str, Any],
+        values: list[tuple[Slot, object]],
+    ) -> typing.NoReturn:
+        bindings = self._bindings(values[:-1] if slot.name != "return" else values)
+        raise messages.annotation_mismatch(self.function, slot, value, problem, bindings)
+
+    def _bindings(self, values: list[tuple[Slot, object]]) -> list[tuple[str, object, str]]:
+        """Replay the checks that passed, recording which argument bound each axis."""
+        memo: dict[str, Any] = {}
+        owners: list[tuple[str, object, str]] = []
+        for slot, value in values:
+            inner = _memory_of(value) if slot.kind in (SHARED, OWNED) else value
+            if slot.spec is None or inner is None or slot.spec.prefix is None:
+                continue
+            before = set(memo)
+            shape = tuple(typing.cast("Any", inner).shape)
+            _match_shape(slot.spec, shape, memo)
+            owners.extend((name, memo[name], slot.name) for name in memo if name not in before)
+        return owners
+
+    def _check_exclusivity(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        moves: list[tuple[Slot, Any, object]],
+    ) -> list[tuple[str, object]]:
+        names = self.positional_names
+        everything = [
+            (names[index] if index < len(names) else f"args[{index}]", _memory_of(value))
+            for index, value in enumerate(args)
+        ] + [(name, _memory_of(value)) for name, value in kwargs.items()]
+        memories = [(name, memory) for name, memory in everything if memory is not None]
+        for slot, _, inner in moves:
+            overlapping = [
+                name
+                for name, other in memories
+                if other is not inner and shares_memory(inner, other)
+            ]
+            duplicates = sum(1 for _, other in memories if other is inner)
+            if overlapping or duplicates > 1:
+                raise messages.not_exclusive(self.function, slot.name, inner)
+        return memories
+
+    def _apply(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        moves: list[tuple[Slot, Any, object]],
+        replacements: list[tuple[Slot, object]],
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        new_args = list(args)
+        new_kwargs = dict(kwargs)
+        changes = [(slot, make_owned(inner)) for slot, _, inner in moves] + replacements
+        for _, handle, _ in moves:
+            set_value(handle, MOVED)  # the caller's handle dies: the callee now owns the memory
+        for slot, new_value in changes:
+            if slot.position is not None and slot.position < len(new_args):
+                new_args[slot.position] = new_value
+            else:
+                new_kwargs[slot.name] = new_value
+        return tuple(new_args), new_kwargs
+
+    def _snapshots(self, values: list[tuple[Slot, object]]) -> list[tuple[Slot, Any, Any]]:
+        taken: list[tuple[Slot, Any, Any]] = []
+        for slot, value in values:
+            if slot.kind == SHARED:
+                inner = _memory_of(value)
+                if inner is not None:
+                    taken.append((slot, _snapshot(inner), inner))
+        return taken
+
+    def _check_return(
+        self,
+        result: object,
+        memo: dict[str, Any],
+        values: list[tuple[Slot, object]],
+        arguments_memory: list[tuple[str, object]],
+        moves: list[tuple[Slot, Any, object]],
+    ) -> None:
+        slot = self.return_slot
+        assert slot is not None
+        if result is None and slot.optional:
+            return
+        values = [*values, (slot, result)]
+        if slot.kind in (SHARED, OWNED):
+            inner = self._unwrap(slot, result, memo, values)
+            if slot.kind == OWNED:
+                moved_in = [moved for _, _, moved in moves]
+                for name, other in arguments_memory:
+                    if any(other is moved for moved in moved_in):
+                        continue
+                    if shares_memory(inner, other):
+                        raise messages.not_fresh(self.function, inner, name)
+        elif slot.kind == ARRAY:
+            assert slot.spec is not None
+            problem = _check_array(slot.spec, result, memo)
+            if problem is not None:
+                self._fail_annotation(slot, result, problem, memo, values)
+        elif not _is_bearable(result, slot.hint):
+            raise messages.beartype_violation(self.function, "return", result, slot.hint)
+
+
+def _read_only_view(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    view = array.view()
+    view.flags.writeable = False
+    return view
+
+
+def _is_bearable(value: object, hint: object) -> bool:
+    from beartype.door import is_bearable
+
+    return is_bearable(value, typing.cast("Any", hint))
+
+
+# ----------------------------------------------------------------------------------------------
+# The decorator
+
+
+def _disabled() -> bool:
+    return os.environ.get("ALIASGUARD_DISABLE", "") not in ("", "0")
+
+
+@overload
+def checked(function: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def checked(*, exhaustive: bool = False) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def checked(
+    function: Callable[P, R] | None = None, /, *, exhaustive: bool = False
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Enforce a function's `Shared`/`Owned` and jaxtyping annotations, and the aliasing contract.
+
+    Each annotated argument and the return value are checked for wrapper kind (a `Shared` where an
+    `Owned` is required is an error; an `Owned` lent as a `Shared` is fine), library type, dtype and
+    shape, with one axis memo per call (jaxtyping's rules: named, fixed, ``_``, ``...``, ``*batch``,
+    ``#`` broadcast, symbolic). Other annotations are checked by beartype. Then, at every call:
+
+    - borrow: a ``Shared`` argument is not written during the call (torch in-place writes, ``out=``,
+      writes through views, and NumPy writes, which meet a read-only view);
+    - exclusivity: an ``Owned`` argument overlaps no other argument's memory;
+    - freshness: an ``Owned`` return overlaps no argument except ``Owned`` ones moved in;
+    - move: an ``Owned`` passed to an ``Owned`` parameter is moved like a donated buffer: the callee
+      gets a fresh handle and the caller's handle raises `AliasingError` on ``.value``.
+
+    Violations raise `AnnotationError` (a ``TypeError``) or `AliasingError` naming the function,
+    the parameter and the rule. ``ALIASGUARD_DISABLE=1`` in the environment makes the decorator
+    return the function itself.
+
+    Args:
+        function: the function to check (``@checked``), or omitted (``@checked(exhaustive=True)``).
+        exhaustive: also snapshot every ``Shared`` argument and compare it after the call, which
+            catches writes the version counter cannot see (``.data``, a second ``torch.from_numpy``
+            of the same memory, NumPy writes through another array). Costs a copy per argument.
+
+    Example:
+        >>> import numpy as np, aliasguard
+        >>> from jaxtyping import Float
+        >>> from torch import Tensor
+        >>> @aliasguard.checked
+        ... def scale(x: aliasguard.Shared[Float[Tensor, "n"]]) -> aliasguard.Owned[Float[Tensor, "n"]]:
+        ...     return aliasguard.Owned(x.value * 2)
+        >>> scale(aliasguard.share(np.ones(3, dtype=np.float32))).value.tolist()
+        [2.0, 2.0, 2.0]
+    """
+
+    def decorate(target: Callable[P, R]) -> Callable[P, R]:
+        if _disabled():
+            return target
+        checker = _Checker(target, exhaustive=exhaustive)
+        call = checker.call
+
+        @functools.wraps(target)
+        def checked_function(*args: P.args, **kwargs: P.kwargs) -> R:
+            return call(args, kwargs)  # type: ignore[no-any-return]
+
+        # Marks the function, so the import hook never wraps it twice.
+        setattr(checked_function, "__aliasguard_checked__", True)  # noqa: B010
+        return checked_function
+
+    return decorate if function is None else decorate(function)

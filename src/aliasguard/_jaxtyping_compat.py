@@ -1,0 +1,199 @@
+# This module is the one place that reads jaxtyping's private parse results.
+# pyright: reportPrivateUsage=false
+"""Reading jaxtyping's parsed annotations: every touch of its private dimension classes is here.
+
+`@checked` reuses jaxtyping's own parse of ``Float[Tensor, "b c"]`` (its dtype names and dimension
+objects) instead of parsing shape strings again, and compiles it into the small tuples below, which
+the per-call checker walks without calling back into jaxtyping. A jaxtyping upgrade that renames
+these classes should need a change here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import torch
+
+__all__ = [
+    "ANONYMOUS",
+    "BROADCAST_NAMED",
+    "FIXED",
+    "NAMED",
+    "SYMBOLIC",
+    "ArraySpec",
+    "is_jaxtyping_annotation",
+    "spec_of",
+]
+
+# Dimension kinds, as small ints for the per-call loop.
+NAMED: Final = 0
+FIXED: Final = 1
+ANONYMOUS: Final = 2
+BROADCAST_NAMED: Final = 3  # "#b": size 1, or the size bound to b
+SYMBOLIC: Final = 4  # "b+1": evaluated against the sizes bound so far
+BROADCAST_FIXED: Final = 5  # "#3": size 1 or 3
+
+Dim = tuple[int, Any]  # (kind, name | size | expression)
+
+
+@dataclass(frozen=True, slots=True)
+class Variadic:
+    """``*name``, ``*#name`` or ``...``: any number of axes, bound as a tuple when named."""
+
+    name: str | None
+    broadcastable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ArraySpec:
+    """What an array annotation demands, compiled for fast checks.
+
+    Attributes:
+        annotation: the annotation as written, for messages.
+        array_class: what ``isinstance`` checks (a class or a tuple of classes).
+        torch_dtypes: the accepted torch dtypes, or ``None`` for any dtype.
+        numpy_dtype_names: the accepted NumPy dtype names (jaxtyping's spelling), or ``None``.
+        prefix: dimensions before the variadic one (all of them when there is none).
+        variadic: the variadic dimension, if any.
+        suffix: dimensions after the variadic one.
+        description: the dtype category and shape string as written (``Float 'b c'``).
+    """
+
+    annotation: object
+    array_class: type | tuple[type, ...]
+    torch_dtypes: frozenset[torch.dtype] | None
+    numpy_dtype_names: frozenset[str] | None
+    prefix: tuple[Dim, ...] | None
+    variadic: Variadic | None
+    suffix: tuple[Dim, ...]
+    description: str
+
+    @property
+    def checks_shape(self) -> bool:
+        return self.prefix is not None
+
+
+def _jaxtyping() -> types.ModuleType | None:
+    import sys
+
+    return sys.modules.get("jaxtyping")
+
+
+def is_jaxtyping_annotation(annotation: object) -> bool:
+    """Whether ``annotation`` is a jaxtyping array annotation (``Float[Tensor, "b c"]``)."""
+    jaxtyping = _jaxtyping()
+    return (
+        jaxtyping is not None
+        and isinstance(annotation, type)
+        and issubclass(annotation, jaxtyping.AbstractArray)
+    )
+
+
+def _all_torch_dtypes() -> list[torch.dtype]:
+    return [value for value in vars(torch).values() if isinstance(value, torch.dtype)]
+
+
+def _jaxtyping_name_of_torch_dtype(dtype: torch.dtype) -> str:
+    # jaxtyping names a torch dtype by the text after "torch." in its repr.
+    return str(dtype).rsplit(".", 1)[-1]
+
+
+def _compile_dims(
+    dims: tuple[Any, ...],
+) -> tuple[tuple[Dim, ...], Variadic | None, tuple[Dim, ...]]:
+    from jaxtyping import _array_types as parsed  # private: the dimension classes
+
+    prefix: list[Dim] = []
+    suffix: list[Dim] = []
+    variadic: Variadic | None = None
+    for dim in dims:
+        target = suffix if variadic is not None else prefix
+        if dim is parsed._anonymous_variadic_dim:
+            variadic = Variadic(None, broadcastable=False)
+        elif isinstance(dim, parsed._NamedVariadicDim):
+            variadic = Variadic(dim.name, broadcastable=dim.broadcastable)
+        elif dim is parsed._anonymous_dim:
+            target.append((ANONYMOUS, None))
+        elif isinstance(dim, parsed._FixedDim):
+            target.append((BROADCAST_FIXED if dim.broadcastable else FIXED, dim.size))
+        elif isinstance(dim, parsed._SymbolicDim):
+            target.append((SYMBOLIC, dim.elem))
+        elif isinstance(dim, parsed._NamedDim):
+            if dim.treepath:
+                msg = (
+                    f"@checked does not support jaxtyping's tree-path dimensions (?{dim.name}): "
+                    "they depend on jaxtyping's PyTree context. Use a plain named dimension."
+                )
+                raise TypeError(msg)
+            target.append((BROADCAST_NAMED if dim.broadcastable else NAMED, dim.name))
+        else:
+            msg = (
+                f"@checked cannot read the jaxtyping dimension {dim!r}: this jaxtyping version "
+                "has a dimension kind aliasguard does not know. Please report it."
+            )
+            raise TypeError(msg)
+    return tuple(prefix), variadic, tuple(suffix)
+
+
+def _array_class(annotation: object) -> type | tuple[type, ...]:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        classes: list[type] = []
+        for member in typing.get_args(annotation):
+            found = _array_class(member)
+            classes.extend(found if isinstance(found, tuple) else (found,))
+        return tuple(classes)
+    origin = typing.get_origin(annotation)
+    candidate: object = origin if origin is not None else annotation
+    if isinstance(candidate, type):
+        return candidate
+    msg = f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor."
+    raise TypeError(msg)
+
+
+def spec_of(annotation: object) -> ArraySpec:
+    """Compile a jaxtyping annotation, or a bare ``np.ndarray``/``torch.Tensor`` class."""
+    if not is_jaxtyping_annotation(annotation):
+        array_class = _array_class(annotation)
+        name = getattr(annotation, "__name__", repr(annotation))
+        return ArraySpec(annotation, array_class, None, None, None, None, (), name)
+    from jaxtyping import _array_types as parsed  # private: the any-dtype sentinel
+
+    dtypes: Any = getattr(annotation, "dtypes", None)
+    if dtypes is parsed._any_dtype or dtypes is None:
+        torch_dtypes = None
+        numpy_names = None
+    else:
+        names = frozenset(str(name) for name in dtypes)
+        torch_dtypes = frozenset(
+            dtype for dtype in _all_torch_dtypes() if _jaxtyping_name_of_torch_dtype(dtype) in names
+        )
+        numpy_names = names
+    prefix, variadic, suffix = _compile_dims(tuple(getattr(annotation, "dims", ())))
+    array_type: object = getattr(annotation, "array_type", object)
+    dim_str: str = getattr(annotation, "dim_str", "")
+    return ArraySpec(
+        annotation=annotation,
+        array_class=_array_class(array_type),
+        torch_dtypes=torch_dtypes,
+        numpy_dtype_names=numpy_names,
+        prefix=prefix,
+        variadic=variadic,
+        suffix=suffix,
+        description=f"{annotation.__name__.split('[', 1)[0]}[{_class_name(array_type)}, {dim_str!r}]"
+        if isinstance(annotation, type)
+        else repr(annotation),
+    )
+
+
+def _class_name(array_type: object) -> str:
+    return getattr(array_type, "__name__", repr(array_type))
+
+
+def numpy_dtype_name(dtype: np.dtype[Any]) -> str:
+    """jaxtyping's name for a NumPy dtype: its scalar type's name (``bool``, not ``bool_``)."""
+    name = dtype.type.__name__
+    return "bool" if name == "bool_" else name
