@@ -18,6 +18,7 @@ from ._errors import (
     ConversionError as ConversionError,
     ShareError as ShareError,
 )
+from ._import_hook import ImportHook as ImportHook, install_import_hook as install_import_hook
 from ._memory import shares_memory as shares_memory
 from ._wrappers import (
     Owned as Owned,
@@ -37,10 +38,12 @@ __all__ = [
     "AnnotationError",
     "CastError",
     "ConversionError",
+    "ImportHook",
     "Owned",
     "ShareError",
     "Shared",
     "checked",
+    "install_import_hook",
     "is_owned",
     "is_shared",
     "own",

@@ -168,7 +168,8 @@ def _compile_signature(
 def _match_dims(
     dims: tuple[tuple[int, Any], ...], sizes: tuple[int, ...], memo: dict[str, Any]
 ) -> str | None:
-    for (kind, argument), size in zip(dims, sizes, strict=True):
+    # The caller has checked the lengths match; strict=True would cost time on every call.
+    for (kind, argument), size in zip(dims, sizes, strict=False):
         if kind == NAMED:
             bound = memo.setdefault(argument, size)
             if bound != size:
@@ -230,21 +231,20 @@ def _match_shape(spec: ArraySpec, shape: tuple[int, ...], memo: dict[str, Any]) 
     return f"axes *{variadic.name} are {middle} here but {bound} elsewhere"
 
 
-def _check_array(spec: ArraySpec, value: object, memo: dict[str, Any]) -> tuple[str, str] | None:
+def _check_array(spec: ArraySpec, value: Any, memo: dict[str, Any]) -> tuple[str, str] | None:
     """``(rule, detail)`` when ``value`` breaks ``spec``; ``None`` when it matches."""
     if not isinstance(value, spec.array_class):
         return "library", f"got {type(value).__name__}"
     if value.__class__ is _Tensor or isinstance(value, _Tensor):
-        tensor: torch.Tensor = typing.cast("Any", value)
-        if spec.torch_dtypes is not None and tensor.dtype not in spec.torch_dtypes:
-            return "dtype", f"got {tensor.dtype}"
-        shape = tuple(tensor.shape)
-    elif isinstance(value, _ndarray):
-        array: np.ndarray[Any, Any] = typing.cast("Any", value)
+        dtype = value.dtype
+        if spec.torch_dtypes is not None and dtype not in spec.torch_dtypes:
+            return "dtype", f"got {dtype}"
+        shape: tuple[int, ...] = value.shape  # torch.Size is a tuple
+    elif is_ndarray(value):
         names = spec.numpy_dtype_names
-        if names is not None and numpy_dtype_name(array.dtype) not in names:
-            return "dtype", f"got {array.dtype}"
-        shape = array.shape
+        if names is not None and numpy_dtype_name(value.dtype) not in names:
+            return "dtype", f"got {value.dtype}"
+        shape = value.shape
     else:
         return None
     if spec.prefix is None:
@@ -372,7 +372,7 @@ class _Checker:
         return result
 
     def _unwrap(
-        self, slot: Slot, value: object, memo: dict[str, Any], values: list[tuple[Slot, object]]
+        self, slot: Slot, value: Any, memo: dict[str, Any], values: list[tuple[Slot, object]]
     ) -> Any:
         cls = value.__class__
         if slot.kind == OWNED:
@@ -380,7 +380,7 @@ class _Checker:
                 raise messages.wrong_kind(self.function, slot, value)
         elif cls is not Shared and cls is not Owned and not isinstance(value, Shared):
             raise messages.wrong_kind(self.function, slot, value)
-        inner = typing.cast("Any", value)._value
+        inner = value._value  # pyright: ignore[reportPrivateUsage]
         if inner is MOVED:
             raise messages.used_after_move(self.function, slot.name)
         assert slot.spec is not None

@@ -1,0 +1,179 @@
+"""`install_import_hook`: apply `@checked` to whole packages as they are imported.
+
+A finder on ``sys.meta_path`` wraps the loader of every module in the named packages; after the
+module has run, each function (and each method of each class) defined in it whose annotations use
+`Shared`, `Owned` or jaxtyping is replaced by its checked version. Patching the module's namespace,
+rather than rewriting its source, keeps tracebacks and line numbers exactly as written; calls
+between functions of the module go through the namespace too, so they are checked as well.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from ._checking import checked, involves_contract
+
+__all__ = ["ImportHook", "install_import_hook"]
+
+
+def _wants_checking(function: Callable[..., Any]) -> bool:
+    if getattr(function, "__aliasguard_checked__", False):
+        return False
+    try:
+        hints = typing.get_type_hints(function, include_extras=True)
+    except Exception:  # unresolvable annotations: nothing we could check
+        return False
+    return any(involves_contract(hint) for hint in hints.values())
+
+
+class ImportHook:
+    """An installed import hook: which packages it watches and what it instrumented.
+
+    Use it as a context manager, or call `uninstall`. Functions already replaced stay checked.
+
+    Attributes:
+        packages: the watched package names.
+        instrumented: qualified names of the functions and methods it wrapped, in order.
+    """
+
+    def __init__(self, packages: tuple[str, ...], *, exhaustive: bool) -> None:
+        self.packages = packages
+        self.exhaustive = exhaustive
+        self.instrumented: list[str] = []
+        self._finder = _Finder(self)
+
+    def _check(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        return checked(exhaustive=self.exhaustive)(function)
+
+    def watches(self, module_name: str) -> bool:
+        return any(module_name == p or module_name.startswith(p + ".") for p in self.packages)
+
+    def instrument(self, module: types.ModuleType) -> None:
+        """Wrap the module's own annotated functions and methods in `checked`."""
+        namespace = vars(module)
+        for name, value in list(namespace.items()):
+            if getattr(value, "__module__", None) != module.__name__:
+                continue  # imported from elsewhere: its own module decides
+            if isinstance(value, types.FunctionType) and _wants_checking(value):
+                namespace[name] = self._check(value)
+                self.instrumented.append(f"{module.__name__}.{value.__qualname__}")
+            elif isinstance(value, type):
+                self._instrument_class(value)
+
+    def _instrument_class(self, cls: type) -> None:
+        for name, member in list(vars(cls).items()):
+            if isinstance(member, staticmethod | classmethod):
+                inner: object = typing.cast("Any", member).__func__
+                if isinstance(inner, types.FunctionType) and _wants_checking(inner):
+                    wrapped = self._check(inner)
+                    rewrapped: object = (
+                        staticmethod(wrapped)
+                        if isinstance(member, staticmethod)
+                        else classmethod(wrapped)
+                    )
+                    setattr(cls, name, rewrapped)
+                    self.instrumented.append(f"{cls.__module__}.{inner.__qualname__}")
+            elif isinstance(member, types.FunctionType) and _wants_checking(member):
+                setattr(cls, name, self._check(member))
+                self.instrumented.append(f"{cls.__module__}.{member.__qualname__}")
+
+    def install(self) -> None:
+        if self._finder not in sys.meta_path:
+            sys.meta_path.insert(0, self._finder)
+        # Modules imported before the hook: instrument them now, so the order of imports in a
+        # test session does not decide what gets checked.
+        for name, module in list(sys.modules.items()):
+            # sys.modules may hold None for names whose import is blocked.
+            if typing.cast("types.ModuleType | None", module) is not None and self.watches(name):
+                self.instrument(module)
+
+    def uninstall(self) -> None:
+        """Stop instrumenting new imports."""
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)
+
+    def __enter__(self) -> ImportHook:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.uninstall()
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def __init__(self, hook: ImportHook) -> None:
+        self._hook = hook
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not self._hook.watches(fullname):
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _InstrumentingLoader(spec.loader, self._hook)
+                return spec
+        return None
+
+
+class _InstrumentingLoader(importlib.abc.Loader):
+    def __init__(self, loader: importlib.abc.Loader, hook: ImportHook) -> None:
+        self._loader = loader
+        self._hook = hook
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+        self._hook.instrument(module)
+
+    def __getattr__(self, name: str) -> Any:
+        # get_source, get_code, is_package...: whatever the wrapped loader offers.
+        return getattr(self._loader, name)
+
+
+def install_import_hook(packages: str | Iterable[str], *, exhaustive: bool = False) -> ImportHook:
+    """Apply `aliasguard.checked` to every function of these packages that uses our annotations.
+
+    Functions and methods whose annotations involve `Shared`, `Owned` or jaxtyping arrays are
+    wrapped when their module is imported (and at once, for modules already imported). Others are
+    left untouched, so instrumenting a package costs nothing for the rest of its code. Call it
+    before the packages are imported: references taken earlier (``from pkg import f``) keep the
+    unchecked function.
+
+    Args:
+        packages: a package name, a comma-separated list, or an iterable of names.
+        exhaustive: passed to `checked` for every function.
+
+    Returns:
+        The installed `ImportHook` (a context manager; ``.instrumented`` lists what it wrapped).
+
+    Example:
+        >>> import aliasguard
+        >>> hook = aliasguard.install_import_hook("my_pipeline")
+        >>> hook.uninstall()
+    """
+    names = packages.split(",") if isinstance(packages, str) else list(packages)
+    cleaned = tuple(name.strip() for name in names if name.strip())
+    if not cleaned:
+        msg = (
+            "install_import_hook() got no package names: nothing would be checked. "
+            "Pass a package name such as 'my_pipeline', or a list of them."
+        )
+        raise ValueError(msg)
+    hook = ImportHook(cleaned, exhaustive=exhaustive)
+    hook.install()
+    return hook

@@ -1,0 +1,96 @@
+"""The pytest plugin: instrument packages with `@checked` and run tests under `sanitize()`.
+
+Registered through the ``pytest11`` entry point, so it loads in every pytest run where aliasguard is
+installed. It therefore imports nothing heavy (not torch, not aliasguard itself) until an option
+turns it on.
+
+Options (command line, or the ini keys of the same name with underscores):
+
+- ``--aliasguard-packages=pkg1,pkg2`` / ``aliasguard_packages``: apply `aliasguard.checked` to
+  every function of those packages whose annotations use ``Shared``/``Owned``/jaxtyping;
+- ``--aliasguard-sanitize`` / ``aliasguard_sanitize = true``: run each test inside
+  `aliasguard.sanitize()`. Mark a test ``@pytest.mark.aliasguard_unsanitized`` to run it outside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+_HOOK_KEY = pytest.StashKey[Any]()
+_SANITIZE_KEY = pytest.StashKey[bool]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("aliasguard", "aliasguard: NumPy <-> torch aliasing contracts")
+    group.addoption(
+        "--aliasguard-packages",
+        default=None,
+        help="comma-separated packages whose annotated functions get @aliasguard.checked",
+    )
+    group.addoption(
+        "--aliasguard-sanitize",
+        action="store_true",
+        default=None,
+        help="run each test inside aliasguard.sanitize()",
+    )
+    parser.addini(
+        "aliasguard_packages",
+        type="args",
+        default=[],
+        help="packages whose annotated functions get @aliasguard.checked",
+    )
+    parser.addini(
+        "aliasguard_sanitize", type="bool", default=False, help="run each test inside sanitize()"
+    )
+
+
+def _packages(config: pytest.Config) -> list[str]:
+    option: str | None = config.getoption("aliasguard_packages")
+    if option:
+        return [name.strip() for name in option.split(",") if name.strip()]
+    ini: list[str] = config.getini("aliasguard_packages")
+    return [name.strip(",").strip() for name in ini if name.strip(",").strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "aliasguard_unsanitized: run this test outside aliasguard.sanitize()"
+    )
+    option: bool | None = config.getoption("aliasguard_sanitize")
+    config.stash[_SANITIZE_KEY] = bool(option) or bool(config.getini("aliasguard_sanitize"))
+    packages = _packages(config)
+    if packages:
+        import aliasguard  # only now: an enabled option is what pays for the import
+
+        config.stash[_HOOK_KEY] = aliasguard.install_import_hook(packages)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    hook = config.stash.get(_HOOK_KEY, None)
+    if hook is not None:
+        hook.uninstall()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    parts: list[str] = []
+    if config.stash.get(_HOOK_KEY, None) is not None:
+        parts.append(f"checked packages: {', '.join(_packages(config))}")
+    if config.stash.get(_SANITIZE_KEY, False):
+        parts.append("sanitize: on")
+    return f"aliasguard: {'; '.join(parts)}" if parts else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    if not item.config.stash.get(_SANITIZE_KEY, False) or item.get_closest_marker(
+        "aliasguard_unsanitized"
+    ):
+        yield
+        return
+    import aliasguard
+
+    with aliasguard.sanitize():
+        yield
