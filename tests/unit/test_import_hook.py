@@ -78,7 +78,7 @@ def test_hook_checks_annotated_functions_and_methods(package: str) -> None:
     assert written.tolist() == [0.0, 0.5, 1.0]  # the version check reports after the write
     with pytest.raises(AliasingError, match="freshness"):
         stages.Model().predict(aliasguard.share(source))
-    assert stages.Model.scale(aliasguard.share(source)).value.tolist() == [-4.0, 0.0, 8.0]
+    assert stages.Model.scale(aliasguard.share(source)).value.tolist() == [-2.0, 1.0, 4.0]
     with pytest.raises(AnnotationError, match="shape rule"):
         stages.total(aliasguard.share(np.zeros((2, 2), dtype=np.float32)))
     assert not hasattr(stages.untouched, "__aliasguard_checked__")
