@@ -71,6 +71,7 @@ class Shared(Generic[A_co]):
     _source: object
 
     def __init__(self, value: A_co, source: object = None) -> None:
+        _refuse_reinitialisation(self)
         _require_array(value, type(self).__name__)
         _set_value(self, value)
         _set_source(self, source)
@@ -92,15 +93,13 @@ class Shared(Generic[A_co]):
         """The object whose memory ``value`` may alias (``None`` for an `Owned` value)."""
         return self._source
 
-    def __setattr__(self, name: str, value: object) -> NoReturn:
-        msg = (
-            f"{type(self).__name__}.{name} cannot be reassigned: a wrapper's value is fixed for its "
-            "lifetime so its aliasing claim stays true. Wrap the new value in a new wrapper instead."
-        )
-        raise AttributeError(msg)
+    if not TYPE_CHECKING:  # hidden from checkers, which then flag any attribute assignment
 
-    def __delattr__(self, name: str) -> NoReturn:
-        self.__setattr__(name, None)
+        def __setattr__(self, name: str, value: object) -> NoReturn:
+            _refuse_change(self, name, "reassigned")
+
+        def __delattr__(self, name: str) -> NoReturn:
+            _refuse_change(self, name, "deleted")
 
     def __repr__(self) -> str:
         kind = type(self).__name__
@@ -156,6 +155,7 @@ class Owned(Shared[A_co]):
     __slots__ = ()
 
     def __init__(self, value: A_co) -> None:
+        _refuse_reinitialisation(self)
         _require_array(value, "Owned")
         base: object
         if isinstance(value, np.ndarray):
@@ -172,7 +172,7 @@ class Owned(Shared[A_co]):
         _set_value(self, value)
         _set_source(self, None)
 
-    def __init_subclass__(cls, **kwargs: object) -> NoReturn:
+    def __init_subclass__(cls, **kwargs: object) -> None:
         msg = "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
         raise TypeError(msg)
 
@@ -229,6 +229,20 @@ def move_out(handle: Shared[Any]) -> Any:
     return value
 
 
+def _refuse_change(wrapper: Shared[Any], name: str, verb: str) -> NoReturn:
+    msg = (
+        f"{type(wrapper).__name__}.{name} cannot be {verb}: a wrapper's value is fixed for its "
+        "lifetime so its aliasing claim stays true. Wrap the new value in a new wrapper instead."
+    )
+    raise AttributeError(msg)
+
+
+def _refuse_reinitialisation(wrapper: Shared[Any]) -> None:
+    # Calling __init__ again on a live wrapper would swap its value behind its aliasing claim.
+    if hasattr(wrapper, "_value"):
+        _refuse_change(wrapper, "value", "reassigned")
+
+
 def _raise_moved(handle: Shared[Any]) -> NoReturn:
     msg = (
         f"this {type(handle).__name__} handle was moved into a function's Owned parameter and is "
@@ -257,7 +271,14 @@ def is_shared(value: object) -> TypeIs[Shared[Any]]:
     return isinstance(value, Shared)
 
 
-def is_owned(value: object) -> TypeIs[Owned[Any]]:
+_A = TypeVar("_A", bound="np.ndarray[Any, Any] | torch.Tensor")
+
+
+@typing.overload
+def is_owned(value: Shared[_A]) -> TypeIs[Owned[_A]]: ...
+@typing.overload
+def is_owned(value: object) -> TypeIs[Owned[Any]]: ...
+def is_owned(value: object) -> bool:
     """Whether ``value`` is an `Owned` wrapper; narrows ``Shared[A]`` to ``Owned[A]``."""
     return isinstance(value, Owned)
 
@@ -284,6 +305,8 @@ def _array_class_of(payload: object) -> type | None:
 
 def _payload_check(payload: object) -> object:
     """What ``isinstance`` gets for the payload: the annotation itself, or its runtime class."""
+    if payload is typing.Any:
+        return (np.ndarray, torch.Tensor)
     if isinstance(payload, types.UnionType) or typing.get_origin(payload) is typing.Union:
         members = typing.get_args(payload)
         return tuple(_payload_check(member) for member in members)
@@ -299,6 +322,13 @@ def _payload_check(payload: object) -> object:
 
 
 def _payload_name(payload: object) -> str:
+    if typing.get_origin(payload) is typing.Union:
+        # typing.Union[A, B] == A | B: name both spellings alike, whichever built the cache entry.
+        return " | ".join(_payload_name(member) for member in typing.get_args(payload))
+    if isinstance(payload, types.UnionType):
+        return " | ".join(_payload_name(member) for member in typing.get_args(payload))
+    if payload is typing.Any:
+        return "Any"
     if isinstance(payload, type) and payload.__module__ in ("torch", "numpy"):
         return payload.__qualname__ if payload.__module__ == "torch" else "ndarray"
     return getattr(payload, "__name__", None) or repr(payload)
@@ -346,14 +376,31 @@ def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
         count = len(typing.cast("tuple[object, ...]", payload))
         msg = f"{origin.__name__}[...] takes one annotation, got {count}: wrap one value."
         raise TypeError(msg)
+    key: tuple[type, object] = (origin, None)
     try:
-        return _CHECKABLE_CACHE[origin, payload]
+        key = (origin, _cache_key(payload))
+        return _CHECKABLE_CACHE[key]
     except KeyError:
         pass
     except TypeError:  # unhashable annotation: build it uncached
         return _build_checkable(origin, payload)
-    checkable = _CHECKABLE_CACHE[origin, payload] = _build_checkable(origin, payload)
+    checkable = _CHECKABLE_CACHE[key] = _build_checkable(origin, payload)
     return checkable
+
+
+def _cache_key(payload: object) -> object:
+    """A key equal for equal annotations: jaxtyping builds a new class for each ``Float[...]``."""
+    if isinstance(payload, types.UnionType) or typing.get_origin(payload) is typing.Union:
+        return frozenset(_cache_key(member) for member in typing.get_args(payload))
+    jaxtyping = sys.modules.get("jaxtyping")
+    if (
+        jaxtyping is not None
+        and isinstance(payload, type)
+        and issubclass(payload, jaxtyping.AbstractArray)
+    ):
+        attributes = ("__name__", "array_type", "dtypes", "dim_str")
+        return ("jaxtyping", *(getattr(payload, name, None) for name in attributes))
+    return payload
 
 
 def _build_checkable(origin: type[Shared[Any]], payload: object) -> type:
