@@ -20,6 +20,7 @@ from ._errors import (
 )
 from ._import_hook import ImportHook as ImportHook, install_import_hook as install_import_hook
 from ._memory import shares_memory as shares_memory
+from ._sanitizer import sanitize as sanitize
 from ._wrappers import (
     Owned as Owned,
     Shared as Shared,
@@ -47,6 +48,7 @@ __all__ = [
     "is_owned",
     "is_shared",
     "own",
+    "sanitize",
     "share",
     "shares_memory",
 ]

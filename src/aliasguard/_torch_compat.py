@@ -5,13 +5,28 @@ A torch upgrade that moves one of these should need a change here and nowhere el
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 import torch
+from torch._ops import OpOverload
+from torch.utils._python_dispatch import (
+    _get_current_dispatch_mode_stack,  # pyright: ignore[reportPrivateUsage]
+)
 
-__all__ = ["component_tensors", "from_numpy", "version_counter"]
+__all__ = [
+    "OpOverload",
+    "TorchDispatchMode",
+    "component_tensors",
+    "dispatch_mode_stack",
+    "from_numpy",
+    "has_internal_overlap",
+    "op_name",
+    "version_counter",
+    "written_arguments",
+]
 
 #: ``torch.from_numpy``, typed: torch's stubs leave its parameter unannotated.
 from_numpy = cast("Callable[[np.ndarray[Any, Any]], torch.Tensor]", torch.from_numpy)  # pyright: ignore[reportUnknownMemberType]
@@ -43,3 +58,71 @@ def component_tensors(tensor: torch.Tensor) -> list[torch.Tensor]:
 def version_counter(tensor: torch.Tensor) -> int:
     """torch's in-place write counter for ``tensor``'s storage view (shared with its views)."""
     return tensor._version
+
+
+# ----------------------------------------------------------------------------------------------
+# The dispatch-mode API behind `aliasguard.sanitize` (``_sanitizer.py``).
+
+if TYPE_CHECKING:
+
+    class TorchDispatchMode:
+        """``torch.utils._python_dispatch.TorchDispatchMode`` as its subclasses use it, typed.
+
+        torch leaves its methods unannotated, which strict checkers reject at every call.
+        """
+
+        def __init__(self) -> None: ...
+        def __enter__(self) -> TorchDispatchMode: ...
+        def __exit__(
+            self,
+            exc_type: type[BaseException] | None,
+            exc_value: BaseException | None,
+            traceback: types.TracebackType | None,
+        ) -> None: ...
+
+else:
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+
+#: ``torch._debug_has_internal_overlap``'s answers (``at::MemOverlap``).
+INTERNAL_OVERLAP_NO: Final = 0
+INTERNAL_OVERLAP_YES: Final = 1
+INTERNAL_OVERLAP_TOO_HARD: Final = 2
+
+
+def written_arguments(op: OpOverload[..., Any]) -> tuple[tuple[int, str, bool], ...]:
+    """``(position, name, keyword_only)`` of every argument whose memory ``op`` may write.
+
+    Read from the schema's alias annotations (``Tensor(a!)``), out= arguments included. Ops tagged
+    ``inplace_view`` (``squeeze_``, ``as_strided_``, ``set_``, ``resize_``, ``detach_``, ...) change
+    only a tensor's metadata, never the bytes it points at, so they write nothing here.
+    """
+    if torch.Tag.inplace_view in op.tags:
+        return ()
+    schema = op._schema  # pyright: ignore[reportPrivateUsage]
+    return tuple(
+        (position, argument.name, argument.kwarg_only)
+        for position, argument in enumerate(schema.arguments)
+        if argument.alias_info is not None and argument.alias_info.is_write
+    )
+
+
+def op_name(op: OpOverload[..., Any]) -> str:
+    """The schema name with its overload, as torch prints it: ``aten::add_.Tensor``."""
+    schema = op._schema  # pyright: ignore[reportPrivateUsage]
+    return f"{schema.name}.{schema.overload_name}" if schema.overload_name else schema.name
+
+
+#: torch's own test of whether a strided tensor's elements overlap each other: `INTERNAL_OVERLAP_NO`
+#: for dense layouts, `INTERNAL_OVERLAP_YES` for a zero stride on an axis longer than one, and
+#: `INTERNAL_OVERLAP_TOO_HARD` for the rest (a column slice, ``as_strided`` layouts). The function
+#: itself, not a wrapper: the sanitizer calls it on every write.
+has_internal_overlap = cast(
+    "Callable[[torch.Tensor], int]",
+    torch._debug_has_internal_overlap,  # pyright: ignore[reportPrivateUsage, reportPrivateImportUsage]
+)
+
+
+def dispatch_mode_stack() -> list[object]:
+    """The dispatch modes active on this thread, outermost first (for tests and diagnostics)."""
+    return list(_get_current_dispatch_mode_stack())

@@ -1,0 +1,409 @@
+"""sanitize(): torch writes into borrowed memory, or into self-overlapping tensors, raise first."""
+
+from __future__ import annotations
+
+import gc
+import inspect
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import torch
+
+import aliasguard
+import aliasguard._convert
+from aliasguard import AliasingError, Owned, own, share
+from aliasguard._sanitizer import _REGISTRY, Sanitizer, sanitize  # pyright: ignore[reportPrivateUsage]
+from aliasguard._torch_compat import dispatch_mode_stack, from_numpy
+
+# These tests enter and leave sanitize() themselves; the plugin's --aliasguard-sanitize would nest them.
+pytestmark = pytest.mark.aliasguard_unsanitized
+
+
+def borrow_hook() -> object:
+    return aliasguard._convert._borrow_hook  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_installed() -> Iterator[None]:
+    assert dispatch_mode_stack() == []
+    assert borrow_hook() is None
+    yield
+    assert dispatch_mode_stack() == []
+    assert borrow_hook() is None
+
+
+def line_of_caller() -> int:
+    frame = inspect.currentframe()
+    assert frame is not None
+    assert frame.f_back is not None
+    return frame.f_back.f_lineno
+
+
+def as_list(x: npt.NDArray[Any] | torch.Tensor) -> Any:
+    return np.asarray(x).tolist()
+
+
+def cached_image() -> npt.NDArray[np.float32]:
+    return np.random.default_rng(0).random((3, 4, 4), dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------------------------
+# Seeds from real bugs
+
+
+def test_torchvision_680_in_place_normalize_of_a_cached_array() -> None:
+    cache = cached_image()
+    original = cache.copy()
+    mean = torch.tensor([0.5, 0.4, 0.3]).view(3, 1, 1)
+    with sanitize():
+        tensor = share(cache).value  # ToTensor: aliases the cached array; the wrapper is dropped
+        with pytest.raises(AliasingError, match=r"^aten::sub_\.Tensor "):
+            tensor.sub_(mean)
+        with pytest.raises(AliasingError, match=r"^aten::div_\.Tensor "):
+            tensor.div_(0.25)
+    assert cache.tobytes() == original.tobytes()
+
+
+def test_art_2262_predict_clamps_the_callers_image() -> None:
+    image = cached_image() * 2 - 0.5  # outside [0, 1], so clamp_ would change it
+    original = image.copy()
+
+    def predict(x: torch.Tensor) -> torch.Tensor:
+        x.clamp_(0.0, 1.0)
+        return x * 2
+
+    with sanitize(), pytest.raises(AliasingError, match=r"aten::clamp_"):
+        predict(share(image).value)
+    assert image.tobytes() == original.tobytes()
+    with sanitize():  # the fix: predict on a copy
+        predict(own(image).value)
+    assert image.tobytes() == original.tobytes()
+
+
+# ----------------------------------------------------------------------------------------------
+# Every kind of write into borrowed memory
+
+
+WRITES: dict[str, Callable[[torch.Tensor], object]] = {
+    "out=": lambda t: torch.add(torch.ones(4), 1.0, out=t),
+    "copy_": lambda t: t.copy_(torch.full((4,), 9.0)),
+    "index_put_": lambda t: t.index_put_((torch.tensor([0]),), torch.tensor(9.0)),
+    "item assignment": lambda t: t.__setitem__(0, 9.0),
+    "slice assignment": lambda t: t.__setitem__(slice(1, 3), torch.full((2,), 9.0)),
+    "mask assignment": lambda t: t.__setitem__(t >= 0, 9.0),
+    "write through a view": lambda t: t[1:].mul_(2),
+    "write through a reshape": lambda t: t.view(2, 2)[1].zero_(),
+    "write through .data": lambda t: t.data.add_(1),
+    "write through detach()": lambda t: t.detach().add_(1),
+    "fill_": lambda t: t.fill_(9.0),
+    "_foreach_add_": lambda t: torch._foreach_add_(  # pyright: ignore[reportPrivateUsage, reportPrivateImportUsage]
+        [torch.zeros(2), t], 1.0
+    ),
+    "second from_numpy of the source": lambda t: from_numpy(t.numpy()).add_(1),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES.values()), ids=list(WRITES))
+def test_writes_into_borrowed_memory_raise_before_writing(
+    write: Callable[[torch.Tensor], object],
+) -> None:
+    source = np.arange(4, dtype=np.float32) + 1
+    with sanitize():
+        tensor = share(source).value
+        with pytest.raises(AliasingError, match="into memory borrowed by share"):
+            write(tensor)
+    assert as_list(source) == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_writes_into_the_source_of_a_numpy_borrow_raise_while_the_view_lives() -> None:
+    source = torch.arange(4.0)
+    with sanitize():
+        view = share(source).value
+        with pytest.raises(AliasingError, match=r"aten::add_\.Tensor .*NumPy view of shape \(4,\)"):
+            source.add_(1)
+        with pytest.raises(AliasingError):
+            source[2:].zero_()
+        assert as_list(view) == [0.0, 1.0, 2.0, 3.0]
+        del view
+        gc.collect()
+        source.add_(1)  # the borrow ended with its view
+    assert as_list(source) == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_only_the_borrowed_bytes_are_guarded() -> None:
+    array = np.zeros(10, dtype=np.float32)
+    whole = from_numpy(array)
+    with sanitize():
+        first_half = share(array[:5]).value
+        evens = share(array[10:]).value  # empty: lends no bytes
+        whole[5:].add_(1)  # adjacent, not overlapping
+        with pytest.raises(AliasingError):
+            whole[4:].add_(1)
+        del first_half, evens
+        gc.collect()
+        even_elements = share(array[::2]).value
+        whole[1::2].add_(1)  # interleaved with the borrow, never touching it
+        with pytest.raises(AliasingError):
+            whole[::3].add_(1)
+        del even_elements
+    assert as_list(array) == [0, 1, 0, 1, 0, 2, 1, 2, 1, 2]
+
+
+# ----------------------------------------------------------------------------------------------
+# Self-overlapping writes
+
+
+OVERLAPPING: dict[str, Callable[[], object]] = {
+    "expand().add_": lambda: torch.zeros(3).expand(2, 3).add_(1),
+    "expand().zero_ (torch allows it)": lambda: torch.zeros(3).expand(2, 3).zero_(),
+    "broadcast_to().mul_": lambda: torch.broadcast_to(torch.ones(1, 3), (4, 3)).mul_(2),
+    "out= expanded": lambda: torch.add(torch.ones(2, 3), 1, out=torch.zeros(3).expand(2, 3)),
+    "as_strided overlap (torch: too hard)": lambda: (
+        torch.zeros(10).as_strided((2, 2), (1, 1)).add_(1)
+    ),
+}
+
+
+@pytest.mark.parametrize("write", list(OVERLAPPING.values()), ids=list(OVERLAPPING))
+def test_writes_into_self_overlapping_tensors_raise(write: Callable[[], object]) -> None:
+    with sanitize(), pytest.raises(AliasingError, match="elements overlap each other"):
+        write()
+
+
+def test_writes_into_strided_tensors_that_do_not_overlap_pass() -> None:
+    matrix = torch.zeros(4, 6)
+    with sanitize():
+        matrix[:, 1].add_(1)
+        matrix.t()[1:, ::2].add_(1)
+        torch.zeros(20).as_strided((2, 3), (4, 3)).add_(1)  # interleaved, disjoint
+        torch.zeros(1, 3).expand(1, 3).add_(1)  # a zero stride on a length-1 axis
+        torch.zeros(3, 4).unsqueeze(1).expand(3, 1, 4).mul_(2)
+    assert float(matrix.sum()) == 4 + 5 * 2
+
+
+# ----------------------------------------------------------------------------------------------
+# What is never flagged
+
+
+def test_reads_of_borrowed_memory_pass() -> None:
+    source = np.arange(6, dtype=np.float32)
+    with sanitize():
+        tensor = share(source).value
+        fresh = torch.empty(6)
+        total = tensor.sum()
+        plus_one = tensor + 1
+        others = [
+            tensor[1:].clone(),
+            torch.add(tensor, 1, out=fresh),
+            tensor.view(2, 3).t().contiguous(),
+            own(tensor).value,
+        ]
+        tensor.unsqueeze_(0)  # metadata only: the borrowed bytes are untouched
+        tensor.squeeze_(0)
+    assert float(total) == 15.0
+    assert as_list(plus_one) == as_list(fresh) == [1, 2, 3, 4, 5, 6]
+    assert len(others) == 4
+    assert as_list(source) == [0, 1, 2, 3, 4, 5]
+
+
+def test_writes_into_memory_not_borrowed_pass() -> None:
+    source = np.zeros(4, dtype=np.float32)
+    with sanitize():
+        borrowed = share(source).value
+        tensor = torch.zeros(4)
+        tensor.add_(1)
+        tensor[0] = 5
+        torch.mul(borrowed, 2, out=tensor)
+    assert as_list(tensor) == [0, 0, 0, 0]
+
+
+def test_own_results_are_never_borrows() -> None:
+    array = np.zeros(4, dtype=np.float32)
+    with sanitize():
+        owned = own(array).value
+        owned.add_(1)
+        owned_array = own(torch.zeros(3)).value
+        from_numpy(owned_array).add_(1)
+    assert as_list(owned) == [1, 1, 1, 1]
+    assert as_list(owned_array) == [1, 1, 1]
+
+
+def test_the_hook_ignores_owned_wrappers() -> None:
+    tensor = torch.zeros(3)
+    with sanitize():
+        hook = borrow_hook()
+        assert callable(hook)
+        hook(Owned(tensor))
+        tensor.add_(1)
+    assert as_list(tensor) == [1, 1, 1]
+
+
+def test_collected_borrows_leave_the_registry() -> None:
+    array = np.zeros(8, dtype=np.float32)
+    before = len(_REGISTRY)
+    with sanitize():
+        for start in range(8):
+            share(array[start:]).value.sum()
+        kept = share(array).value
+        gc.collect()
+        assert len(_REGISTRY) == before + 1
+        del kept
+        gc.collect()
+    assert len(_REGISTRY) == before
+
+
+def test_borrows_made_outside_sanitize_are_not_tracked() -> None:
+    array = np.zeros(4, dtype=np.float32)
+    tensor = share(array).value
+    with sanitize():
+        tensor.add_(1)
+    assert as_list(array) == [1, 1, 1, 1]
+
+
+def test_a_borrow_ends_when_its_value_is_collected() -> None:
+    array = np.zeros(4, dtype=np.float32)
+    with sanitize():
+        tensor = share(array).value
+        view = tensor[1:]
+        del tensor
+        gc.collect()
+        with pytest.raises(AliasingError):  # a view keeps the borrowed tensor alive
+            view.add_(1)
+        del view
+        gc.collect()
+        from_numpy(array).add_(1)
+    assert as_list(array) == [1, 1, 1, 1]
+
+
+def test_a_borrow_made_inside_stays_tracked_in_a_later_sanitize() -> None:
+    array = np.zeros(4, dtype=np.float32)
+    with sanitize():
+        tensor = share(array).value
+    tensor.add_(1)  # no sanitizer active: nothing is checked
+    with sanitize(), pytest.raises(AliasingError):
+        tensor.add_(1)
+    assert as_list(array) == [1, 1, 1, 1]
+
+
+# ----------------------------------------------------------------------------------------------
+# The error message
+
+
+def test_the_message_names_the_op_the_argument_the_borrow_and_the_share_call_site() -> None:
+    array = np.zeros((2, 3), dtype=np.float32)
+    with sanitize():
+        tensor, line = share(array).value, line_of_caller()
+        with pytest.raises(AliasingError) as caught:
+            tensor.add_(1)
+    first, *rest = str(caught.value).splitlines()
+    assert first.startswith("aten::add_.Tensor would write its argument 'self' into memory ")
+    assert "borrowed by share() (a torch.float32 tensor of shape (2, 3))" in first
+    assert "own()" in first
+    assert "fresh tensor" in first
+    assert f'File "{__file__}", line {line}, in ' in "\n".join(rest)
+    assert "tensor, line = share(array).value, line_of_caller()" in "\n".join(rest)
+    assert str(Path(aliasguard.__file__).parent) not in "\n".join(rest)  # own frames trimmed
+
+
+def test_an_out_argument_is_named_in_the_message() -> None:
+    with sanitize():
+        tensor = share(np.zeros(3, dtype=np.float32)).value
+        with pytest.raises(AliasingError, match=r"^aten::mul\.out would write its argument 'out'"):
+            torch.mul(torch.ones(3), 2, out=tensor)
+
+
+# ----------------------------------------------------------------------------------------------
+# Nesting, decorators, clean exits
+
+
+def test_nesting_keeps_the_checks_until_the_outermost_exit() -> None:
+    array = np.zeros(3, dtype=np.float32)
+    with sanitize():
+        tensor = share(array).value
+        with sanitize() as inner:
+            assert isinstance(inner, Sanitizer)
+            assert len(dispatch_mode_stack()) == 1
+        with pytest.raises(AliasingError):
+            tensor.add_(1)
+    tensor.add_(1)
+    assert as_list(array) == [1, 1, 1]
+
+
+def test_bare_decorator_preserves_the_function_and_checks_its_body() -> None:
+    @sanitize
+    def normalize(x: npt.NDArray[np.float32], scale: float = 2.0) -> torch.Tensor:
+        """Divide in place."""
+        return share(x).value.div_(scale)
+
+    assert normalize.__name__ == "normalize"
+    assert normalize.__doc__ == "Divide in place."
+    assert list(inspect.signature(normalize).parameters) == ["x", "scale"]
+    array = np.ones(2, dtype=np.float32)
+    with pytest.raises(AliasingError):
+        normalize(array)
+    assert as_list(array) == [1, 1]
+
+
+def test_called_decorator_is_reentrant() -> None:
+    array = np.ones(3, dtype=np.float32)
+
+    @sanitize()
+    def recurse(depth: int) -> torch.Tensor:
+        if depth:
+            return recurse(depth - 1)
+        assert len(dispatch_mode_stack()) == 1
+        return share(array).value.mul_(2)
+
+    with pytest.raises(AliasingError):
+        recurse(3)
+    assert dispatch_mode_stack() == []
+    assert as_list(array) == [1, 1, 1]
+
+
+def test_an_exception_inside_leaves_nothing_installed() -> None:
+    seen: list[object] = []
+
+    def fail() -> None:
+        with sanitize():
+            seen.extend([len(dispatch_mode_stack()), borrow_hook() is not None])
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        fail()
+    assert seen == [1, True]
+    # The autouse fixture asserts the mode stack is empty and the hook is gone.
+
+
+def test_another_thread_is_checked_only_inside_its_own_sanitize() -> None:
+    array = np.zeros(3, dtype=np.float32)
+    errors: list[BaseException] = []
+
+    def write(checked: bool) -> None:
+        try:
+            if checked:
+                with sanitize():
+                    tensor.add_(1)
+            else:
+                tensor.add_(1)
+        except BaseException as error:  # handed to the main thread
+            errors.append(error)
+
+    with sanitize():
+        tensor = share(array).value
+        for checked in (False, True):
+            thread = threading.Thread(target=write, args=(checked,))
+            thread.start()
+            thread.join()
+    assert [type(error) for error in errors] == [AliasingError]
+    assert as_list(array) == [1, 1, 1]  # the unchecked thread wrote; its mode stack was empty
+
+
+def test_sanitize_repr_and_the_object_it_returns() -> None:
+    manager: Any = sanitize()
+    assert manager is sanitize()
+    assert repr(manager) == "aliasguard.sanitize()"
