@@ -42,7 +42,7 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 #: Innermost frames of a share() call site kept for the error message (aliasguard's own excluded).
-STACK_LIMIT: Final = 32
+STACK_LIMIT: Final = 6
 
 #: Layouts torch calls TOO_HARD are enumerated exactly up to this many elements; past it they are
 #: let through, as torch itself does.

@@ -83,6 +83,7 @@ def test_share_read_only_array_is_allowed_and_leaks_no_warning() -> None:
     assert borrowed.source is array
 
 
+@pytest.mark.aliasguard_unsanitized  # writes into the borrowed source on purpose
 def test_share_tensor_gives_a_read_only_view_that_cannot_be_made_writable() -> None:
     tensor = torch.arange(6.0).reshape(2, 3)
     array = share(tensor).value
@@ -361,7 +362,9 @@ def test_own_tensor_to_numpy_casts_under_the_same_rules() -> None:
     assert own(tensor, dtype=np.float32).value.dtype == np.float32
     with pytest.raises(CastError, match="Pass casting='same_kind'"):
         own(torch.arange(3.0), dtype=np.float16)
-    assert own(torch.zeros(2, dtype=torch.complex32), dtype=np.complex64).value.dtype == np.complex64
+    assert (
+        own(torch.zeros(2, dtype=torch.complex32), dtype=np.complex64).value.dtype == np.complex64
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import aliasguard
 from aliasguard import AliasingError, AnnotationError
 
 PACKAGE = textwrap.dedent(
-    '''
+    """
     from __future__ import annotations
 
     from jaxtyping import Float
@@ -42,7 +42,7 @@ PACKAGE = textwrap.dedent(
         @staticmethod
         def scale(x: Shared[Float[Tensor, "n"]]) -> Owned[Float[Tensor, "n"]]:
             return Owned(x.value * 2)
-    '''
+    """
 )
 
 
@@ -61,6 +61,7 @@ def package(tmp_path: Path) -> Iterator[str]:
             del sys.modules[module]
 
 
+@pytest.mark.aliasguard_unsanitized  # @checked must report the write, not the sanitizer
 def test_hook_checks_annotated_functions_and_methods(package: str) -> None:
     with aliasguard.install_import_hook(package) as hook:
         stages = __import__(f"{package}.stages", fromlist=["stages"])
