@@ -2,7 +2,8 @@
 
 Registered through the ``pytest11`` entry point, so it loads in every pytest run where aliasguard is
 installed. It therefore imports nothing heavy (not torch, not aliasguard itself) until an option
-turns it on.
+turns it on, and lives outside the ``aliasguard`` package, whose ``__init__`` imports torch (the
+layout Hypothesis uses for its own plugin).
 
 Options (command line, or the ini keys of the same name with underscores):
 
