@@ -13,10 +13,13 @@ call, and applies the aliasing contract:
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
 import inspect
 import os
 import typing
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, ParamSpec, TypeVar, overload
@@ -206,29 +209,50 @@ def _match_shape(spec: ArraySpec, shape: tuple[int, ...], memo: dict[str, Any]) 
     variadic = spec.variadic
     if variadic is None:
         if len(shape) != len(prefix):
-            return f"rank {len(shape)} where the annotation has {len(prefix)} axes"
+            return f"rank {len(shape)} where the annotation has {_axes(len(prefix))}"
         return _match_dims(prefix, shape, memo)
     suffix = spec.suffix
     fixed_count = len(prefix) + len(suffix)
     if len(shape) < fixed_count:
-        return f"rank {len(shape)} where the annotation needs at least {fixed_count} axes"
+        return f"rank {len(shape)} where the annotation needs at least {_axes(fixed_count)}"
     middle = shape[len(prefix) : len(shape) - len(suffix)]
     problem = _match_dims(prefix, shape[: len(prefix)], memo) or _match_dims(
         suffix, shape[len(shape) - len(suffix) :], memo
     )
     if problem is not None or variadic.name is None:
         return problem
-    key = "*" + variadic.name
-    bound = memo.setdefault(key, middle)
-    if bound == middle:
+    return _match_variadic(variadic.name, variadic.broadcastable, tuple(middle), memo)
+
+
+def _axes(count: int) -> str:
+    return "1 axis" if count == 1 else f"{count} axes"
+
+
+def _match_variadic(
+    name: str, broadcastable: bool, shape: tuple[int, ...], memo: dict[str, Any]
+) -> str | None:
+    """jaxtyping's rule for ``*name`` (equal shapes) and ``*#name`` (broadcast-compatible)."""
+    key = "*" + name
+    previous = memo.get(key)
+    if previous is None:
+        memo[key] = (broadcastable, shape)
         return None
-    if (
-        variadic.broadcastable
-        and len(bound) == len(middle)
-        and all(a == b or 1 in (a, b) for a, b in zip(bound, middle, strict=True))
-    ):
-        return None
-    return f"axes *{variadic.name} are {middle} here but {bound} elsewhere"
+    previous_broadcastable, previous_shape = previous
+    if not previous_broadcastable and not broadcastable:
+        if shape == previous_shape:
+            return None
+        return f"axes *{name} are {shape} here but {previous_shape} elsewhere"
+    try:
+        broadcast = tuple(np.broadcast_shapes(shape, previous_shape))
+    except ValueError:
+        return f"axes *{name} are {shape} here, which cannot broadcast with {previous_shape}"
+    if previous_broadcastable:
+        if not broadcastable and broadcast != shape:
+            return f"axes *{name} are {shape} here, which {previous_shape} cannot broadcast to"
+        memo[key] = (broadcastable, broadcast)
+    elif broadcast != previous_shape:
+        return f"axes *{name} are {shape} here, which cannot broadcast to {previous_shape}"
+    return None
 
 
 def _check_array(spec: ArraySpec, value: Any, memo: dict[str, Any]) -> tuple[str, str] | None:
@@ -290,8 +314,10 @@ class _Checker:
         "defaults",
         "exhaustive",
         "function",
+        "last_moves",
         "needs_overlap",
         "positional_names",
+        "recent_returns",
         "return_slot",
         "slots",
     )
@@ -305,6 +331,10 @@ class _Checker:
             if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
         ]
         self.exhaustive = exhaustive
+        # The last few Owned values returned, to catch a buffer handed out as Owned twice
+        # (dm_control #34: observation buffers overwritten on the next step).
+        self.recent_returns: collections.deque[weakref.ref[Any]] = collections.deque(maxlen=16)
+        self.last_moves: dict[str, object] = {}
         self.needs_overlap = any(slot.kind == OWNED for slot in self.slots) or (
             self.return_slot is not None and self.return_slot.kind == OWNED
         )
@@ -315,6 +345,7 @@ class _Checker:
         borrowed: list[tuple[Slot, torch.Tensor, int]] = []
         moves: list[tuple[Slot, Any, object]] = []
         replacements: list[tuple[Slot, object]] = []
+        numpy_borrows: list[tuple[Slot, object]] = []
         values: list[tuple[Slot, object]] = []
         for slot in self.slots:
             position = slot.position
@@ -334,8 +365,10 @@ class _Checker:
                     moves.append((slot, value, inner))
                 elif inner.__class__ is _Tensor or isinstance(inner, _Tensor):
                     borrowed.append((slot, inner, _version(inner)))
-                elif is_ndarray(inner) and inner.flags.writeable:
-                    replacements.append((slot, make_shared(_read_only_view(inner), inner)))
+                elif is_ndarray(inner):
+                    numpy_borrows.append((slot, inner))
+                    if inner.flags.writeable:
+                        replacements.append((slot, make_shared(_read_only_view(inner), inner)))
             elif kind == ARRAY:
                 assert slot.spec is not None
                 problem = _check_array(slot.spec, value, memo)
@@ -349,13 +382,21 @@ class _Checker:
         snapshots = self._snapshots(values) if self.exhaustive else ()
         if moves or replacements:
             args, kwargs = self._apply(args, kwargs, moves, replacements)
+        if moves:
+            self.last_moves = {slot.name: inner for slot, _, inner in moves}
+        elif self.last_moves:
+            self.last_moves = {}
         try:
             result = self.function(*args, **kwargs)
         except ValueError as error:
-            # A NumPy write into the read-only view of a borrowed array: name the broken borrow.
-            if replacements and "read-only" in str(error):
-                names = [slot.name for slot, _ in replacements]
-                raise messages.numpy_borrow_written(self.function, names) from error
+            # NumPy refused a write into a read-only array while NumPy values were lent: report
+            # the borrow, with NumPy's error chained (it cannot say which array it refused).
+            if (
+                numpy_borrows
+                and "read-only" in str(error)
+                and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows])
+            ):
+                raise messages.numpy_borrow_written(self.function, numpy_borrows) from error
             raise
         for slot, tensor, version in borrowed:
             if _version(tensor) != version:
@@ -370,6 +411,18 @@ class _Checker:
         if self.return_slot is not None:
             self._check_return(result, memo, values, arguments_memory, moves)
         return result
+
+    def _check_not_returned_before(self, inner: object, moved_in: list[object]) -> None:
+        """An Owned return must not be memory an earlier, still-alive Owned return holds."""
+        recent = self.recent_returns
+        for reference in list(recent):
+            earlier = reference()
+            if earlier is None:
+                recent.remove(reference)
+            elif not any(earlier is moved for moved in moved_in) and shares_memory(inner, earlier):
+                raise messages.returned_again(self.function, inner)
+        with contextlib.suppress(TypeError):  # values without weak references are not tracked
+            recent.append(weakref.ref(inner))
 
     def _unwrap(
         self, slot: Slot, value: Any, memo: dict[str, Any], values: list[tuple[Slot, object]]
@@ -397,21 +450,29 @@ class _Checker:
         memo: dict[str, Any],
         values: list[tuple[Slot, object]],
     ) -> typing.NoReturn:
-        bindings = self._bindings(values[:-1] if slot.name != "return" else values)
+        bindings = self._bindings(values[:-1], self.last_moves)
         raise messages.annotation_mismatch(self.function, slot, value, problem, bindings)
 
-    def _bindings(self, values: list[tuple[Slot, object]]) -> list[tuple[str, object, str]]:
+    def _bindings(
+        self, values: list[tuple[Slot, object]], moved: dict[str, object] | None = None
+    ) -> list[tuple[str, object, str]]:
         """Replay the checks that passed, recording which argument bound each axis."""
         memo: dict[str, Any] = {}
         owners: list[tuple[str, object, str]] = []
         for slot, value in values:
-            inner = _memory_of(value) if slot.kind in (SHARED, OWNED) else value
+            if moved and slot.name in moved:
+                inner = moved[slot.name]  # the caller's handle is dead; its value lives on
+            else:
+                inner = _memory_of(value) if slot.kind in (SHARED, OWNED) else value
             if slot.spec is None or inner is None or slot.spec.prefix is None:
                 continue
             before = set(memo)
             shape = tuple(typing.cast("Any", inner).shape)
             _match_shape(slot.spec, shape, memo)
-            owners.extend((name, memo[name], slot.name) for name in memo if name not in before)
+            for name, bound in memo.items():
+                if name not in before:
+                    shown = bound[1] if name.startswith("*") else bound
+                    owners.append((name, shown, slot.name))
         return owners
 
     def _check_exclusivity(
@@ -425,6 +486,11 @@ class _Checker:
             (names[index] if index < len(names) else f"args[{index}]", _memory_of(value))
             for index, value in enumerate(args)
         ] + [(name, _memory_of(value)) for name, value in kwargs.items()]
+        # Defaults are arguments too: a mutable default buffer returned as Owned is not fresh.
+        passed = set(names[: len(args)]) | set(kwargs)
+        everything += [
+            (name, _memory_of(value)) for name, value in self.defaults.items() if name not in passed
+        ]
         memories = [(name, memory) for name, memory in everything if memory is not None]
         for slot, _, inner in moves:
             overlapping = [
@@ -487,6 +553,7 @@ class _Checker:
                         continue
                     if shares_memory(inner, other):
                         raise messages.not_fresh(self.function, inner, name)
+                self._check_not_returned_before(inner, moved_in)
         elif slot.kind == ARRAY:
             assert slot.spec is not None
             problem = _check_array(slot.spec, result, memo)
@@ -496,10 +563,41 @@ class _Checker:
             raise messages.beartype_violation(self.function, "return", result, slot.hint)
 
 
+def _refused_write_was_a_borrow(error: BaseException, borrowed: list[object]) -> bool:
+    """Whether NumPy's read-only refusal can only have been a write into a borrowed array.
+
+    NumPy's error does not name the array it refused, so look at the read-only arrays the frames
+    between the call and the error hold: if one of them is the callee's own (it overlaps no
+    borrow), the write may have targeted it, and the error is not blamed on the borrow.
+    """
+    traceback = error.__traceback__
+    while traceback is not None:
+        for local in traceback.tb_frame.f_locals.values():
+            candidate = _memory_of(local)
+            if (
+                is_ndarray(candidate)
+                and not candidate.flags.writeable
+                and not any(shares_memory(candidate, array) for array in borrowed)
+            ):
+                return False
+        traceback = traceback.tb_next
+    return True
+
+
 def _read_only_view(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    view = array.view()
-    view.flags.writeable = False
-    return view
+    """A view that cannot be made writable again: its memory comes from a read-only buffer."""
+    try:
+        view = np.asarray(memoryview(typing.cast("Any", array)).toreadonly())
+        return view if view.dtype == array.dtype else view.view(array.dtype)
+    except (ValueError, TypeError, NotImplementedError):
+        pass  # dtypes the buffer protocol lacks (ml_dtypes'): through same-size integers
+    try:
+        bits = array.view(f"u{array.itemsize}")
+        return np.asarray(memoryview(typing.cast("Any", bits)).toreadonly()).view(array.dtype)
+    except (ValueError, TypeError, NotImplementedError):
+        view = array.view()  # last resort: read-only, though its flag could be flipped back
+        view.flags.writeable = False
+        return view
 
 
 def _is_bearable(value: object, hint: object) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import torch
 
 from ._errors import AliasingError, AnnotationError
@@ -30,8 +31,14 @@ def describe(value: Any) -> str:
     if is_ndarray(value):
         return f"{value.dtype} ndarray of shape {value.shape}"
     if is_shared(value):
-        return f"{type(value).__name__} of a {describe(unwrap_unchecked(value))}"
+        return f"{type(value).__name__} of {described(unwrap_unchecked(value))}"
     return type(value).__name__
+
+
+def described(value: Any) -> str:
+    """`describe` with its article: "a float32 Tensor...", "an int64 ndarray..."."""
+    text = describe(value)
+    return f"{'an' if text[:1] in 'aeio' else 'a'} {text}"
 
 
 def _annotation_text(slot: Slot) -> str:
@@ -62,8 +69,8 @@ def annotation_mismatch(
     rule, detail = problem
     bound = ", ".join(f"{name}={size} (from {owner!r})" for name, size, owner in bindings)
     message = (
-        f"{function_name(function)}: {_where(slot)} breaks the {rule} rule: got a "
-        f"{describe(value)}, expected {_annotation_text(slot)} ({detail}).\n"
+        f"{function_name(function)}: {_where(slot)} breaks the {rule} rule: got "
+        f"{described(value)}, expected {_annotation_text(slot)} ({detail}).\n"
         f"  axis bindings: {bound or 'none yet'}\n"
         f"  fix: {_FIXES[rule]}."
     )
@@ -76,14 +83,15 @@ def wrong_kind(function: Callable[..., Any], slot: Slot, value: object) -> Annot
     from ._wrappers import Owned, Shared
 
     expected = _annotation_text(slot)
+    target = "the return" if slot.name == "return" else "the parameter"
     if isinstance(value, Shared) and not isinstance(value, Owned):
         found = (
-            "a Shared (a borrow): memory someone else holds cannot be handed over as owned. "
-            "Pass own(x) for a fresh copy, or annotate the parameter Shared[...]"
+            f"{described(value)} (a borrow): memory someone else holds cannot be handed over "
+            f"as owned. Pass own(x) for a fresh copy, or annotate {target} Shared[...]"
         )
     else:
         found = (
-            f"a bare {describe(value)}: the parameter needs a wrapper that says who owns the "
+            f"a bare {describe(value)}: {target} needs a wrapper that says who owns the "
             "memory. Wrap it with share(x) to lend it, or own(x) to hand over a copy"
         )
     message = f"{function_name(function)}: {_where(slot)} breaks the kind rule: expected {expected}, got {found}."
@@ -98,12 +106,16 @@ def beartype_violation(
     from beartype.door import die_if_unbearable
     from beartype.roar import BeartypeDoorHintViolation
 
-    try:
-        die_if_unbearable(value, cast("Any", hint))
-    except BeartypeDoorHintViolation as violation:
-        reason = " ".join(str(violation).split())
-    else:  # pragma: no cover - is_bearable said no, so die_if_unbearable raises
-        reason = "beartype rejected it"
+    if _holds_array_data(value):
+        # beartype's reason quotes the value's repr, and an array's repr shows its data.
+        reason = f"expected {hint!r}, got {described(value)}"
+    else:
+        try:
+            die_if_unbearable(value, cast("Any", hint))
+        except BeartypeDoorHintViolation as violation:
+            reason = " ".join(str(violation).split())
+        else:  # pragma: no cover - is_bearable said no, so die_if_unbearable raises
+            reason = "beartype rejected it"
     where = "the return value" if parameter == "return" else f"parameter {parameter!r}"
     message = (
         f"{function_name(function)}: {where} breaks the type rule ({reason}).\n"
@@ -120,7 +132,7 @@ def borrow_written(
     message = (
         f"{function_name(function)} wrote into its Shared parameter {parameter!r} (borrow rule): "
         f"{how} changed this {describe(value)}, which the caller only lent. "
-        "Write into a copy (own(x) or x.value.clone()), or annotate the parameter Owned[...].\n"
+        f"Write into a copy ({_copy_hint(value)}), or annotate the parameter Owned[...].\n"
         "  The caller's data has already been modified: this error reports the call that did it."
     )
     return AliasingError(
@@ -128,13 +140,20 @@ def borrow_written(
     )
 
 
-def numpy_borrow_written(function: Callable[..., Any], parameters: list[str]) -> AliasingError:
-    parameter = parameters[0] if len(parameters) == 1 else " or ".join(map(repr, parameters))
-    named = repr(parameter) if len(parameters) == 1 else parameter
+def numpy_borrow_written(
+    function: Callable[..., Any], borrows: list[tuple[Slot, object]]
+) -> AliasingError:
+    names = [slot.name for slot, _ in borrows]
+    parameter = names[0] if len(names) == 1 else " or ".join(map(repr, names))
+    named = repr(parameter) if len(names) == 1 else parameter
+    shown = ", ".join(describe(array) for _, array in borrows)
     message = (
         f"{function_name(function)} wrote into its Shared parameter {named} (borrow rule): "
-        "a NumPy write hit the read-only view the caller lent; nothing was modified. "
-        "Write into a copy (x.value.copy()), or annotate the parameter Owned[...]."
+        f"NumPy refused a write into a read-only array while {shown} was lent read-only; "
+        "nothing was modified. Write into a copy (x.value.copy()), or annotate the parameter "
+        "Owned[...].\n"
+        "  NumPy does not say which array it refused: if the write targeted another read-only "
+        "array of the function's own, the ValueError chained below is the real error."
     )
     return AliasingError(
         message, function=function_name(function), parameter=parameter, rule="borrow"
@@ -166,7 +185,7 @@ def not_exclusive(function: Callable[..., Any], parameter: str, value: object) -
 def not_fresh(function: Callable[..., Any], returned: object, argument: str) -> AliasingError:
     message = (
         f"{function_name(function)} returned an Owned value that shares memory with argument "
-        f"{argument!r} (freshness rule): got a {describe(returned)}, expected fresh memory. "
+        f"{argument!r} (freshness rule): got {described(returned)}, expected fresh memory. "
         "Return Owned(t.clone()) or own(...), or annotate the return Shared[...].\n"
         "  Typical cause: reshape(), view(), contiguous(), float(), cpu(), np.asarray() and "
         "astype(copy=False) return their input, or a view of it, when nothing needs to change."
@@ -174,6 +193,29 @@ def not_fresh(function: Callable[..., Any], returned: object, argument: str) -> 
     return AliasingError(
         message, function=function_name(function), parameter="return", rule="freshness"
     )
+
+
+def returned_again(function: Callable[..., Any], returned: object) -> AliasingError:
+    message = (
+        f"{function_name(function)} returned an Owned value that shares memory with a value it "
+        f"returned earlier, which is still alive (freshness rule): got {described(returned)}. "
+        "Return a fresh copy each call (Owned(buffer.clone()) / own(...)), or annotate the "
+        "return Shared[...].\n"
+        "  dm_control #34: returned observation buffers were overwritten on the next step."
+    )
+    return AliasingError(
+        message, function=function_name(function), parameter="return", rule="freshness"
+    )
+
+
+def _copy_hint(value: object) -> str:
+    return "x.value.clone()" if isinstance(value, torch.Tensor) else "x.value.copy()"
+
+
+def _holds_array_data(value: object) -> bool:
+    from ._wrappers import Shared
+
+    return isinstance(value, np.ndarray | torch.Tensor | Shared)
 
 
 def unresolvable_annotations(function: Callable[..., Any], error: BaseException) -> str:
