@@ -168,7 +168,7 @@ class Owned(Shared[A_co]):
                 f"{type(base).__name__}): an Owned value must not alias anything. "
                 "Use aliasguard.own(value) to make a fresh copy, or share(...) to borrow it."
             )
-            raise AliasingError(msg)
+            raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         _set_value(self, value)
         _set_source(self, None)
 
