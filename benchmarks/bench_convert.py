@@ -77,7 +77,9 @@ def small_share() -> Comparison:
     ours, raw, ratio = _median_pair(
         lambda: aliasguard.share(array), lambda: torch.from_numpy(array), calls=20_000, rounds=41
     )
-    return Comparison("share, 16 x float32", ours, raw, "torch.from_numpy", "<= 1.75x", ratio <= 1.75)
+    return Comparison(
+        "share, 16 x float32", ours, raw, "torch.from_numpy", "<= 1.75x", ratio <= 1.75
+    )
 
 
 def small_own() -> Comparison:
@@ -104,7 +106,9 @@ def large_own(mebibytes: int = 256, rounds: int = 7) -> list[Comparison]:
             lambda: aliasguard.own(array), raw_route, calls=1, rounds=rounds
         )
         results.append(
-            Comparison(label, ours, raw, raw_name, f">= {threshold}x faster", 1 / ratio >= threshold)
+            Comparison(
+                label, ours, raw, raw_name, f">= {threshold}x faster", 1 / ratio >= threshold
+            )
         )
     return results
 
@@ -144,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         json.dump({"torch": torch.__version__, "numpy": np.__version__, "rows": rows}, sys.stdout)
         print()
     else:
-        print(f"torch {torch.__version__}, numpy {np.__version__}, {torch.get_num_threads()} threads")
+        print(
+            f"torch {torch.__version__}, numpy {np.__version__}, {torch.get_num_threads()} threads"
+        )
         print(f"{'case':<24} {'ours':>11} {'raw':>11} {'raw route':<18} {'ratio':>7}  target")
         for c in comparisons:
             speed = c.ratio if c.ratio >= 1 or "faster" not in c.target else 1 / c.ratio
