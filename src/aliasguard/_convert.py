@@ -8,8 +8,9 @@ aborts on negative strides; a tensor over a read-only memmap segfaults on write)
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Final, cast, overload
 
 import numpy as np
@@ -50,6 +51,7 @@ __all__ = ["own", "share"]
 PARALLEL_COPY_MIN_BYTES: Final = 1 << 20
 
 _READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
+_COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
 _from_numpy = _torch_compat.from_numpy
 _ndarray = np.ndarray
 # share()'s fast path builds its wrapper inline: a function call is a sixth of its budget.
@@ -153,33 +155,37 @@ def _share_array(array: np.ndarray[Any, Any]) -> Shared[torch.Tensor]:
         raise ShareError(_messages.share_unaligned(array), reason="unaligned")
     if any(stride % array.itemsize for stride in array.strides):
         raise ShareError(_messages.share_odd_strides(array), reason="strides")
-    array = _without_inert_negative_strides(array)
+    aliasable = _without_inert_negative_strides(array)
     if info.numpy is None:  # an ml_dtypes array: move the bits, then reinterpret in torch
-        tensor = _tensor_view(array.view(info.storage)).view(info.torch)
+        with _quiet_complex32(info):
+            tensor = _tensor_view(aliasable.view(info.storage)).view(info.torch)
     else:
-        tensor = _tensor_view(array)
+        tensor = _tensor_view(aliasable)
     return _registered(make_shared(tensor, array))
 
 
 def _without_inert_negative_strides(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """``array``, with negative strides on axes that never step (length <= 1) set to zero.
+    """``array``, with axes whose negative strides never step (length <= 1) turned forward.
 
     Such strides survive even ``np.ascontiguousarray`` (numpy #23349) and make torch refuse an
-    array whose elements are laid out forward. Negative strides that do step cannot be aliased.
+    array whose elements are laid out forward. Reversing those axes views the same elements with
+    positive strides; negative strides that do step cannot be aliased.
     """
     if all(stride >= 0 for stride in array.strides):
         return array
     if array.size == 0:
-        strides = (0,) * array.ndim
-    elif any(
+        # No element to lay out: any strides will do. as_strided cannot name ml_dtypes' dtypes,
+        # so go through same-size integers where needed.
+        bits = array if array.dtype.isbuiltin else array.view(f"u{array.itemsize}")
+        forward = np.lib.stride_tricks.as_strided(
+            bits, shape=array.shape, strides=(0,) * array.ndim, writeable=array.flags.writeable
+        )
+        return forward if forward.dtype == array.dtype else forward.view(array.dtype)
+    if any(
         stride < 0 and size > 1 for size, stride in zip(array.shape, array.strides, strict=True)
     ):
         raise ShareError(_messages.share_negative_strides(array), reason="negative-strides")
-    else:
-        strides = tuple(max(stride, 0) for stride in array.strides)
-    return np.lib.stride_tricks.as_strided(
-        array, shape=array.shape, strides=strides, writeable=array.flags.writeable
-    )
+    return array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in array.strides)]
 
 
 def _tensor_view(array: np.ndarray[Any, Any]) -> torch.Tensor:
@@ -204,16 +210,21 @@ def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
     if info is None or numpy_dtype is None:
         raise ShareError(_messages.share_torch_dtype(tensor.dtype, info), reason="dtype")
     try:
-        if info.numpy is None:  # through same-size integers, then reinterpret as ml_dtypes
+        if tensor.numel() == 0:
+            # .numpy() of an empty tensor owns a buffer of its own, which could be made writable.
+            array = np.frombuffer(b"", dtype=numpy_dtype).reshape(tuple(tensor.shape))
+        elif info.numpy is None:  # through same-size integers, then reinterpret as ml_dtypes
             storage = info_from_numpy(info.storage)
             assert storage is not None
-            array = tensor.view(storage.torch).numpy().view(numpy_dtype)
+            bits = tensor.view(storage.torch).numpy()
+            bits.flags.writeable = False  # before the view, whose base it becomes
+            array = bits.view(numpy_dtype)
         else:
             array = tensor.numpy()
     except (RuntimeError, TypeError) as error:  # tensor subclasses torch cannot export
         raise ShareError(_messages.share_torch_refused(tensor, error), reason="torch") from error
-    # The array's base is the tensor, which has no buffer interface, so NumPy refuses to make
-    # this array (or any view of it) writable again.
+    # The array's base is the tensor (or read-only bytes), which has no writable buffer, so NumPy
+    # refuses to make this array, or any view of it, writable again.
     array.flags.writeable = False
     return _registered(make_shared(array, tensor))
 
@@ -363,16 +374,17 @@ def _own_array(
         array, source = _cast_numpy_only(array, target, casting)
     assert target is not None
     _check_cast(source, target, casting, native=array.dtype.isnative)
-    source_tensor = _tensor_view_of_any_layout(array, source)
-    if target_device.type != "cpu":
-        result = torch.empty(array.shape, dtype=target.torch, device=target_device)
+    with _quiet_complex32(source, target):
+        source_tensor = _tensor_view_of_any_layout(array, source)
+        if target_device.type != "cpu":
+            result = torch.empty(array.shape, dtype=target.torch, device=target_device)
+            result.copy_(source_tensor)
+            return result
+        if source is target and array.nbytes < PARALLEL_COPY_MIN_BYTES:
+            return source_tensor.clone(memory_format=torch.contiguous_format)
+        result = _host_tensor(array.shape, target)
         result.copy_(source_tensor)
         return result
-    if source is target and array.nbytes < PARALLEL_COPY_MIN_BYTES:
-        return source_tensor.clone(memory_format=torch.contiguous_format)
-    result = _host_tensor(array.shape, target)
-    result.copy_(source_tensor)
-    return result
 
 
 def _cast_numpy_only(
@@ -398,6 +410,21 @@ def _resolve_device(device: object) -> torch.device:
         return torch.device(cast("Any", device))
     except (RuntimeError, TypeError):
         raise ConversionError(_messages.bad_device(device), reason="device") from None
+
+
+@contextlib.contextmanager
+def _quiet_complex32(*infos: DtypeInfo | None) -> Generator[None, None, None]:
+    """Silence torch's "ComplexHalf support is experimental" for complex32 tensors we make.
+
+    The user asked for a conversion, not for a complex32 tensor op; the warning would only leak
+    into their logs (or fail their ``-W error`` runs).
+    """
+    if not any(info is not None and info.name == "complex32" for info in infos):
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_COMPLEX_HALF_WARNING, category=UserWarning)
+        yield
 
 
 def _tensor_view_of_any_layout(array: np.ndarray[Any, Any], info: DtypeInfo) -> torch.Tensor:
@@ -439,11 +466,12 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
     _check_cast(source, target, casting)
     result = np.empty(tuple(tensor.shape), numpy_dtype)
     destination = _from_numpy(result if target.numpy is not None else result.view(target.storage))
-    if target.numpy is None:
-        destination = destination.view(target.torch)
     try:
-        # copy_ resolves conjugate and negative bits, moves across devices and casts.
-        destination.copy_(tensor.detach())
+        with _quiet_complex32(target):
+            if target.numpy is None:
+                destination = destination.view(target.torch)
+            # copy_ resolves conjugate and negative bits, moves across devices and casts.
+            destination.copy_(tensor.detach())
     except RuntimeError as error:
         raise ConversionError(_messages.own_torch_refused(tensor, error), reason="torch") from error
     return result

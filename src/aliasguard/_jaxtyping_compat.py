@@ -146,8 +146,9 @@ def _array_class(annotation: object) -> type | tuple[type, ...]:
             found = _array_class(member)
             classes.extend(found if isinstance(found, tuple) else (found,))
         return tuple(classes)
-    origin = typing.get_origin(annotation)
-    candidate: object = origin if origin is not None else annotation
+    from ._wrappers import runtime_class
+
+    candidate = runtime_class(annotation)
     if isinstance(candidate, type):
         return candidate
     msg = f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor."

@@ -287,9 +287,30 @@ def is_owned(value: object) -> bool:
 # Runtime-checkable subscripted forms.
 
 
+def runtime_class(annotation: object) -> object:
+    """The class an annotation like ``NDArray[Any]`` or ``np.ndarray[...]`` checks at run time.
+
+    Generic aliases answer their origin; PEP 695 aliases (``type X = ...``, as NumPy's ``NDArray``
+    may be) are followed through ``__value__`` first. Anything else comes back unchanged.
+    """
+    current: Any = annotation
+    for _ in range(8):  # aliases of aliases, but never an endless chain
+        origin: Any = typing.get_origin(current)
+        if origin is not None and not isinstance(origin, type):
+            value: Any = getattr(origin, "__value__", None)
+            if value is None:
+                return current
+            current = value
+        elif origin is None and not isinstance(current, type) and hasattr(current, "__value__"):
+            current = current.__value__
+        else:
+            return origin if origin is not None else current
+    return current
+
+
 def _array_class_of(payload: object) -> type | None:
     """The library class a payload annotation checks against, or None when it is not one."""
-    origin = typing.get_origin(payload) or payload
+    origin = runtime_class(payload)
     if isinstance(origin, type) and issubclass(origin, np.ndarray | torch.Tensor):
         return typing.cast("type", origin)
     jaxtyping = sys.modules.get("jaxtyping")
@@ -316,9 +337,10 @@ def _payload_check(payload: object) -> object:
             "torch.Tensor, a jaxtyping annotation of one (Float[Tensor, 'b c']) or a union of them."
         )
         raise TypeError(msg)
-    origin = typing.get_origin(payload)
+    if isinstance(payload, type):
+        return payload  # a class, jaxtyping's included: isinstance checks it whole
     # np.ndarray[...] / NDArray[...] aliases are not isinstance-able: check their class.
-    return origin if origin is not None else payload
+    return runtime_class(payload)
 
 
 def _payload_name(payload: object) -> str:

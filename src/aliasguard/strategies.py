@@ -595,7 +595,8 @@ def _array_from_plan(
         array = storage(shape[::-1]).T
     elif layout == "strided":
         base_shape, slices = _slices(draw, shape, gap=True)
-        array = storage(base_shape)[slices]
+        # [..., ()] keeps a 0-d result an array: plain indexing would give a NumPy scalar.
+        array = storage(base_shape)[slices][...]
     elif layout == "negative-strides":
         base_shape, slices = _slices(draw, shape)
         flipped = _axes(draw, len(shape))
@@ -730,7 +731,7 @@ def _tensor_layout(
     if layout == "transposed":
         order = _permutation(draw, len(shape))
         base = _tensor_storage(draw, elements, tuple(shape[axis] for axis in order))
-        return base.permute(*(order.index(axis) for axis in range(len(shape))))
+        return base.permute(tuple(order.index(axis) for axis in range(len(shape))))
     if layout == "strided":
         base_shape, slices = _slices(draw, shape, gap=True)
         return _tensor_storage(draw, elements, base_shape)[slices]

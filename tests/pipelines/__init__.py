@@ -38,7 +38,7 @@ def normalize(
     return image
 
 
-def brightness(image: Shared[Float[Tensor, "c h w"]]) -> Float[Tensor, "c"]:
+def brightness(image: Shared[Float[Tensor, "c h w"]]) -> Float[Tensor, " c"]:
     """Mean of each channel; only reads its borrowed input."""
     return image.value.mean(dim=(1, 2))
 

@@ -80,10 +80,10 @@ def either_library_gives_a_union(value: NDArray[Any] | torch.Tensor) -> None:
 
 
 def jaxtyping_annotations_are_their_array_type(
-    tensor: Float[torch.Tensor, "b c"],  # noqa: F722
-    array: Int[np.ndarray, " n"],  # noqa: F722
-    owned: Owned[Float[torch.Tensor, "b c"]],  # noqa: F722
-    shared: Shared[Float[np.ndarray, "b c"]],  # noqa: F722
+    tensor: Float[torch.Tensor, "b c"],
+    array: Int[np.ndarray, " n"],
+    owned: Owned[Float[torch.Tensor, "b c"]],
+    shared: Shared[Float[np.ndarray, "b c"]],
 ) -> None:
     # jaxtyping's TYPE_CHECKING branch makes Float[T, "..."] an Annotated[T, ...], which is T.
     assert_type(tensor, torch.Tensor)
@@ -93,12 +93,12 @@ def jaxtyping_annotations_are_their_array_type(
     assert_type(own(tensor), Owned[NDArray[Any]])
 
 
-def takes_shared_matrix(x: Shared[Float[torch.Tensor, "b c"]]) -> Owned[Float[torch.Tensor, "b c"]]:  # noqa: F722
+def takes_shared_matrix(x: Shared[Float[torch.Tensor, "b c"]]) -> Owned[Float[torch.Tensor, "b c"]]:
     return own(own(x).value)
 
 
 def jaxtyping_parameters_accept_converter_results(
-    array: Float[np.ndarray, "b c"],  # noqa: F722
+    array: Float[np.ndarray, "b c"],
     tensor: torch.Tensor,
 ) -> None:
     assert_type(takes_shared_matrix(share(array)), Owned[torch.Tensor])

@@ -102,11 +102,7 @@ def is_owned_narrows_anything(value: object) -> None:
 
 def is_owned_keeps_the_payload(handle: Shared[torch.Tensor]) -> None:
     if is_owned(handle):
-        # KNOWN GAP (both checkers narrow to Owned[Any], losing the payload type): is_owned is
-        # typed `(object) -> TypeIs[Owned[Any]]`. The ignores below make this an expected failure;
-        # once is_owned keeps the payload they become unused, both checkers fail, and this line
-        # should lose its ignores.
-        assert_type(handle, Owned[torch.Tensor])  # type: ignore[assert-type]  # pyright: ignore[reportAssertTypeFailure]
+        assert_type(handle, Owned[torch.Tensor])  # the payload type survives the narrowing
     else:
         assert_type(handle, Shared[torch.Tensor])
 

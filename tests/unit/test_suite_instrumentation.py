@@ -36,7 +36,7 @@ def test_instrumented_pipeline_runs_and_rejects_a_wrong_shape() -> None:
     with pytest.raises(
         AnnotationError, match=r"brightness\(\): parameter 'image' breaks the shape"
     ):
-        pipelines.brightness(flat)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+        pipelines.brightness(flat)
 
 
 def test_this_suite_runs_each_test_inside_sanitize() -> None:

@@ -461,7 +461,7 @@ def test_calling_a_subscript_checks_the_value() -> None:
 
 def test_beartype_checks_parameter_payloads() -> None:
     @beartype
-    def double(x: Shared[Float[torch.Tensor, "b c"]]) -> Owned[Float[torch.Tensor, "b c"]]:  # noqa: F722
+    def double(x: Shared[Float[torch.Tensor, "b c"]]) -> Owned[Float[torch.Tensor, "b c"]]:
         return Owned(x.value * 2)
 
     expected = torch.arange(6, dtype=torch.float32).reshape(2, 3) * 2
@@ -488,7 +488,7 @@ def test_beartype_checks_parameter_payloads() -> None:
 )
 def test_beartype_checks_return_payloads(result: Callable[[], object]) -> None:
     @beartype
-    def make() -> Owned[Float[torch.Tensor, "b c"]]:  # noqa: F722
+    def make() -> Owned[Float[torch.Tensor, "b c"]]:
         return cast("Owned[torch.Tensor]", result())
 
     with pytest.raises(BeartypeCallHintReturnViolation):
@@ -498,9 +498,9 @@ def test_beartype_checks_return_payloads(result: Callable[[], object]) -> None:
 def test_jaxtyped_binds_axes_across_wrapped_arguments() -> None:
     @jaxtyped(typechecker=beartype)
     def pair(
-        x: Shared[Float[torch.Tensor, "b c"]],  # noqa: F722
-        y: Owned[Float[torch.Tensor, "b c"]],  # noqa: F722
-        z: Float[torch.Tensor, " b"],  # noqa: F722
+        x: Shared[Float[torch.Tensor, "b c"]],
+        y: Owned[Float[torch.Tensor, "b c"]],
+        z: Float[torch.Tensor, " b"],
     ) -> None:
         pass
 
@@ -516,8 +516,8 @@ def test_jaxtyped_binds_axes_across_wrapped_arguments() -> None:
 def test_without_jaxtyped_each_argument_binds_its_own_axes() -> None:
     @beartype
     def pair(
-        x: Shared[Float[torch.Tensor, "b c"]],  # noqa: F722
-        y: Owned[Float[torch.Tensor, "b c"]],  # noqa: F722
+        x: Shared[Float[torch.Tensor, "b c"]],
+        y: Owned[Float[torch.Tensor, "b c"]],
     ) -> None:
         pass
 
