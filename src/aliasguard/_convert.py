@@ -470,8 +470,13 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
         with _quiet_complex32(target):
             if target.numpy is None:
                 destination = destination.view(target.torch)
+            detached = tensor.detach()
+            if detached.device.type != "cpu" and (detached.is_neg() or detached.is_conj()):
+                # A device-to-host copy_ drops the negative bit (seen with torch 2.11 on CUDA:
+                # own(z.conj().imag) came back with the wrong sign): resolve on the device first.
+                detached = detached.resolve_neg().resolve_conj()
             # copy_ resolves conjugate and negative bits, moves across devices and casts.
-            destination.copy_(tensor.detach())
+            destination.copy_(detached)
     except RuntimeError as error:
         raise ConversionError(_messages.own_torch_refused(tensor, error), reason="torch") from error
     return result

@@ -351,6 +351,9 @@ def _payload_name(payload: object) -> str:
         return " | ".join(_payload_name(member) for member in typing.get_args(payload))
     if payload is typing.Any:
         return "Any"
+    resolved = runtime_class(payload)
+    if resolved is not payload and isinstance(resolved, type):
+        return _payload_name(resolved)  # NDArray[...] names its class, whatever NumPy's alias
     if isinstance(payload, type) and payload.__module__ in ("torch", "numpy"):
         return payload.__qualname__ if payload.__module__ == "torch" else "ndarray"
     return getattr(payload, "__name__", None) or repr(payload)
