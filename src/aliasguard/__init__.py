@@ -18,6 +18,7 @@ from ._errors import (
     ConversionError as ConversionError,
     ShareError as ShareError,
 )
+from ._fuzz import FuzzError as FuzzError, fuzz as fuzz
 from ._import_hook import ImportHook as ImportHook, install_import_hook as install_import_hook
 from ._memory import shares_memory as shares_memory
 from ._sanitizer import sanitize as sanitize
@@ -39,11 +40,13 @@ __all__ = [
     "AnnotationError",
     "CastError",
     "ConversionError",
+    "FuzzError",
     "ImportHook",
     "Owned",
     "ShareError",
     "Shared",
     "checked",
+    "fuzz",
     "install_import_hook",
     "is_owned",
     "is_shared",

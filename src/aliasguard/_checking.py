@@ -645,7 +645,7 @@ def checked(
             catches writes the version counter cannot see (``.data``, a second ``torch.from_numpy``
             of the same memory, NumPy writes through another array). Costs a copy per argument.
 
-    Example:
+    Examples:
         >>> import numpy as np, aliasguard
         >>> from jaxtyping import Float
         >>> from torch import Tensor

@@ -2,12 +2,15 @@
 
 ``aliasguard report`` measures every NumPy <-> PyTorch conversion route on the installed releases
 and prints what each one does to each kind of input; ``--json`` prints the same cells for machines.
+``aliasguard fuzz module:function`` calls a function on arguments drawn from its annotations and
+reports the shrunk calls that break its aliasing contract (see `aliasguard.fuzz`).
 
 Example:
     .. code-block:: console
 
         $ aliasguard report
         $ python -m aliasguard report --json > routes.json
+        $ aliasguard fuzz examples.pipeline:normalize --max-examples 200 --seed 0
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._report import CellResult, Report
@@ -133,6 +136,66 @@ def _run_report_command(*, as_json: bool) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"{text!r} is not a positive whole number; pass e.g. 100"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _dtype_names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        msg = f"{text!r} names no dtype; pass comma-separated names, e.g. float32,int64"
+        raise argparse.ArgumentTypeError(msg)
+    return names
+
+
+_FUZZ_EPILOG = """\
+exit status: 0 when no call failed, 1 when a call broke the contract (AliasingError or
+AnnotationError), 3 when calls only raised exceptions of the function's own, 2 when the target
+cannot be loaded or fuzzed. Modules are imported from the current directory and PYTHONPATH."""
+
+
+def _add_fuzz_command(commands: Any) -> None:
+    fuzz = commands.add_parser(
+        "fuzz",
+        help="call a function on arguments drawn from its annotations; report contract breaks",
+        description=(
+            "Draw keyword arguments from the annotations of MODULE:FUNCTION (Shared, Owned, "
+            "jaxtyping: sizes consistent across arguments, hard layouts, share()- and "
+            "own()-made values), call it under @checked and sanitize(), and print each shrunk "
+            "failing call: the rule it broke (or the exception it raised), the error's first "
+            "line, and the arguments' kinds, dtypes, shapes and layouts, never their data."
+        ),
+        epilog=_FUZZ_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fuzz.add_argument("target", metavar="MODULE:FUNCTION", help="e.g. examples.pipeline:normalize")
+    fuzz.add_argument(
+        "--max-examples",
+        type=_positive_int,
+        default=100,
+        metavar="N",
+        help="calls to try when none fails (default: 100)",
+    )
+    fuzz.add_argument(
+        "--seed", type=int, default=None, help="make the run reproducible (default: random)"
+    )
+    fuzz.add_argument(
+        "--dtypes",
+        type=_dtype_names,
+        default=None,
+        metavar="NAMES",
+        help="draw only these dtypes, comma-separated (e.g. float32,int64), for a function that "
+        "supports fewer than its annotations admit",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aliasguard",
@@ -153,6 +216,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--json", action="store_true", help="print the cells as JSON instead of a table"
     )
+    _add_fuzz_command(commands)
     return parser
 
 
@@ -163,10 +227,22 @@ def main(argv: list[str] | None = None) -> int:
         argv: the arguments after the program name; None reads ``sys.argv``.
 
     Returns:
-        The exit status: 0 when the report was measured (crashing cells included), 1 when the
-        measurement could not run at all. Bad arguments exit with status 2, as argparse does.
+        The exit status. ``report``: 0 when the report was measured (crashing cells included), 1
+        when the measurement could not run at all. ``fuzz``: 0 when no call failed, 1 for a
+        contract violation, 3 for exceptions of the function's own only, 2 when the target cannot
+        be fuzzed. Bad arguments exit with status 2, as argparse does.
     """
     arguments = _parser().parse_args(argv)
     if arguments.command == "report":
         return _run_report_command(as_json=bool(arguments.json))
+    if arguments.command == "fuzz":
+        # Lazy: fuzzing imports Hypothesis, torch and the target; --help needs none of them.
+        from ._fuzz import fuzz_command
+
+        return fuzz_command(
+            arguments.target,
+            max_examples=arguments.max_examples,
+            seed=arguments.seed,
+            dtypes=arguments.dtypes,
+        )
     return 2  # unreachable: argparse rejects unknown commands, kept for the type checker

@@ -111,7 +111,7 @@ def share(x: Any) -> Shared[Any]:
             sparse/quantized/meta/nested tensors, masked arrays, unaligned memory). The message
             names the cause and what to do instead, usually `own`.
 
-    Example:
+    Examples:
         >>> import numpy as np, aliasguard
         >>> a = np.arange(3.0)
         >>> t = aliasguard.share(a).value
@@ -307,7 +307,7 @@ def own(
             arrays, quantized or nested tensors, bfloat16 into NumPy without ``ml_dtypes``).
         ValueError: ``casting`` is not one of the five rules.
 
-    Example:
+    Examples:
         >>> import numpy as np, aliasguard
         >>> a = np.array([2**53 + 1], dtype=np.int64)
         >>> t = aliasguard.own(a).value

@@ -161,7 +161,7 @@ def install_import_hook(packages: str | Iterable[str], *, exhaustive: bool = Fal
     Returns:
         The installed `ImportHook` (a context manager; ``.instrumented`` lists what it wrapped).
 
-    Example:
+    Examples:
         >>> import aliasguard
         >>> hook = aliasguard.install_import_hook("my_pipeline")
         >>> hook.uninstall()

@@ -180,7 +180,7 @@ def shares_memory(a: object, b: object) -> bool:
     Raises:
         TypeError: either argument is something else.
 
-    Example:
+    Examples:
         >>> import numpy as np, torch, aliasguard
         >>> a = np.arange(10.0)
         >>> aliasguard.shares_memory(a[::2], torch.from_numpy(a)[1::2])

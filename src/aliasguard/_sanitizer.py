@@ -501,7 +501,7 @@ def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | 
     Returns:
         A context manager that is also a decorator, or, given ``function``, the decorated function.
 
-    Example:
+    Examples:
         >>> import numpy as np, aliasguard
         >>> cache = np.ones(3, dtype=np.float32)
         >>> with aliasguard.sanitize():

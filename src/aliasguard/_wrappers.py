@@ -59,7 +59,7 @@ class Shared(Generic[A_co]):
         value: an ``np.ndarray`` or ``torch.Tensor``.
         source: the object whose memory ``value`` may alias; held to keep it alive.
 
-    Example:
+    Examples:
         >>> import numpy as np, aliasguard
         >>> borrowed = aliasguard.share(np.zeros(3, dtype=np.float32))
         >>> borrowed
@@ -394,6 +394,20 @@ def subscript_parts(hint: object) -> tuple[type, object] | None:
 
 
 _CHECKABLE_CACHE: dict[tuple[type, object], type] = {}
+#: Called with each runtime class as it is made; see `watch_checkable_classes`.
+_CLASS_WATCHERS: list[Callable[[type], None]] = []
+
+
+def watch_checkable_classes(watcher: Callable[[type], None]) -> None:
+    """Call ``watcher`` with every runtime ``Shared[...]``/``Owned[...]`` class, now and later.
+
+    The classes made so far (those with hashable annotations: the rest are not kept) are passed at
+    once, each later one as it is made. ``aliasguard.strategies`` registers each class with
+    Hypothesis this way, so this module never imports Hypothesis.
+    """
+    _CLASS_WATCHERS.append(watcher)
+    for checkable in list(_CHECKABLE_CACHE.values()):
+        watcher(checkable)
 
 
 def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
@@ -436,4 +450,7 @@ def _build_checkable(origin: type[Shared[Any]], payload: object) -> type:
         "__module__": "aliasguard",
         "__doc__": f"{origin.__name__} wrapping {_payload_name(payload)}, checked at run time.",
     }
-    return _CheckableMeta(f"{origin.__name__}[{_payload_name(payload)}]", (), namespace)
+    checkable = _CheckableMeta(f"{origin.__name__}[{_payload_name(payload)}]", (), namespace)
+    for watcher in _CLASS_WATCHERS:
+        watcher(checkable)
+    return checkable

@@ -6,9 +6,14 @@ odd strides, Fortran order, storage offsets, read-only and memory-mapped memory,
 order, conjugate and negative bits), and the hard values (NaN with payloads, ``-0.0``, subnormals,
 infinities, extremes), drawn as raw bits so that a bitwise comparison catches any change.
 
+`from_annotation` draws values of jaxtyping annotations and of ``Shared``/``Owned`` around them,
+and `call_arguments` draws keyword arguments for a whole signature, axes consistent across them.
+Importing this module registers them with Hypothesis: ``st.from_type(Owned[Float[Tensor, "b c"]])``
+and ``st.from_type(Float[Tensor, "b c"])`` work, and so does ``@given(x=...)`` inference.
+
 This module imports Hypothesis; ``import aliasguard`` does not import this module.
 
-Example:
+Examples:
     >>> from hypothesis import given
     >>> import aliasguard
     >>> from aliasguard.strategies import arrays
@@ -38,6 +43,10 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
 from ._dtypes import DtypeInfo, ml_dtypes_module, numpy_dtype_of, resolve_dtype
+from ._jaxtyping_compat import is_jaxtyping_annotation
+from ._strategy_annotations import from_annotation
+from ._strategy_signatures import call_arguments
+from ._wrappers import Owned, Shared, watch_checkable_classes
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -48,6 +57,8 @@ __all__ = [
     "TENSOR_DTYPES",
     "TENSOR_LAYOUTS",
     "arrays",
+    "call_arguments",
+    "from_annotation",
     "tensors",
 ]
 
@@ -646,7 +657,7 @@ def arrays(
         hypothesis.errors.InvalidArgument: an unknown dtype or layout, or a layout that none of
             the dtypes can take.
 
-    Example:
+    Examples:
         >>> from hypothesis import given
         >>> from aliasguard.strategies import arrays
         >>> @given(arrays(dtypes=["float32"], layouts=("negative-strides",)))
@@ -770,7 +781,7 @@ def tensors(
         hypothesis.errors.InvalidArgument: an unknown dtype or layout, or a layout that none of
             the dtypes can take (``conjugate`` with only real dtypes, say).
 
-    Example:
+    Examples:
         >>> import torch
         >>> from hypothesis import given
         >>> from aliasguard.strategies import tensors
@@ -783,3 +794,55 @@ def tensors(
     chosen = _resolve_layouts("tensors", layouts, TENSOR_LAYOUTS)
     plan = _plan("tensors", infos, chosen, explicit=(dtypes is not None, layouts is not None))
     return _tensor_from_plan(plan, _resolve_shapes("tensors", shapes))
+
+
+# ----------------------------------------------------------------------------------------------
+# Hypothesis's type lookup
+
+
+def _strategy_for_type(annotation: type) -> st.SearchStrategy[Any]:
+    return from_annotation(annotation)
+
+
+def _register_checkable_class(checkable: type) -> None:
+    st.register_type_strategy(checkable, _strategy_for_type)
+
+
+def _register_jaxtyping_resolver() -> None:
+    """Let ``st.from_type`` resolve bare jaxtyping annotations (``Float[Tensor, "b c"]``).
+
+    jaxtyping makes a new class for each subscript, and Hypothesis has no public hook for classes
+    made on the fly, so this joins the resolvers Hypothesis consults for "extra" modules, the one
+    ``hypothesis.extra.numpy`` uses (``_global_extra_lookup`` in
+    ``hypothesis/strategies/_internal/types.py``). Where a Hypothesis release lacks it, bare
+    jaxtyping annotations fall back to Hypothesis's own error; everything else is unaffected.
+    """
+    import importlib
+
+    try:
+        hypothesis_types = importlib.import_module("hypothesis.strategies._internal.types")
+    except ImportError:
+        return
+    lookup: object = getattr(hypothesis_types, "_global_extra_lookup", None)
+    if not isinstance(lookup, dict):
+        return
+    resolvers = cast("dict[str, Any]", lookup)
+    previous = resolvers.get("jaxtyping")
+
+    def resolve(annotation: object) -> st.SearchStrategy[Any] | None:
+        if is_jaxtyping_annotation(annotation):
+            return from_annotation(annotation)
+        return (
+            None
+            if previous is None
+            else cast("st.SearchStrategy[Any] | None", previous(annotation))
+        )
+
+    resolvers["jaxtyping"] = resolve
+
+
+# Shared[...] and Owned[...] are classes made on first use; each is registered as it is made.
+st.register_type_strategy(Shared, _strategy_for_type)
+st.register_type_strategy(Owned, _strategy_for_type)
+watch_checkable_classes(_register_checkable_class)
+_register_jaxtyping_resolver()

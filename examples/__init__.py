@@ -1,0 +1,1 @@
+"""Runnable examples for aliasguard; ``examples.pipeline`` is the target of ``aliasguard fuzz``."""
