@@ -19,6 +19,7 @@ import functools
 import inspect
 import os
 import typing
+import warnings
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -288,22 +289,31 @@ def _memory_of(value: object) -> object | None:
 
 
 def _same_bits(before: Any, after: Any) -> bool:
+    """Bitwise equality (NaN payloads and -0.0 included) of a snapshot and the live value."""
     if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
-        if before.dtype.is_floating_point or before.dtype.is_complex:
-            size = before.element_size()
-            integer = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}.get(size)
-            if integer is not None:
-                return bool(torch.equal(before.view(integer), after.view(integer)))
-            return bool(torch.equal(before.view(torch.uint8), after.contiguous().view(torch.uint8)))
-        return bool(torch.equal(before, after))
+        if after.numel() == 0:
+            return True  # no element to write
+        with warnings.catch_warnings():  # complex32 copies warn; they are ours, not the user's
+            warnings.filterwarnings("ignore", "ComplexHalf support is experimental", UserWarning)
+            return bool(torch.equal(_bytes_of(before), _bytes_of(after)))
     if is_ndarray(before) and is_ndarray(after):
-        return bytes(np.ascontiguousarray(before).data) == bytes(np.ascontiguousarray(after).data)
+        return np.ascontiguousarray(before).tobytes() == np.ascontiguousarray(after).tobytes()
     return True
+
+
+def _bytes_of(tensor: torch.Tensor) -> torch.Tensor:
+    # Into fresh standard strides first: contiguous() keeps any stride on a length-1 axis, and
+    # viewing as bytes needs a unit last stride.
+    flat = torch.empty(tensor.numel(), dtype=tensor.dtype, device=tensor.device)
+    flat.copy_(tensor.reshape(-1))
+    return flat.view(torch.uint8)
 
 
 def _snapshot(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        return value.detach().clone()
+        with warnings.catch_warnings():  # a complex32 clone warns; the copy is ours, not the user's
+            warnings.filterwarnings("ignore", "ComplexHalf support is experimental", UserWarning)
+            return value.detach().clone()
     return value.copy()
 
 
@@ -368,7 +378,8 @@ class _Checker:
                 elif is_ndarray(inner):
                     numpy_borrows.append((slot, inner))
                     if inner.flags.writeable:
-                        replacements.append((slot, make_shared(_read_only_view(inner), inner)))
+                        # No source on the lent view: the callee gets no writable path back.
+                        replacements.append((slot, make_shared(_read_only_view(inner), None)))
             elif kind == ARRAY:
                 assert slot.spec is not None
                 problem = _check_array(slot.spec, value, memo)
@@ -659,6 +670,10 @@ def checked(
     def decorate(target: Callable[P, R]) -> Callable[P, R]:
         if _disabled():
             return target
+        if inspect.iscoroutinefunction(target) or inspect.isgeneratorfunction(target):
+            raise TypeError(messages.deferred_body(target))
+        if inspect.isasyncgenfunction(target):
+            raise TypeError(messages.deferred_body(target))
         checker = _Checker(target, exhaustive=exhaustive)
         call = checker.call
 

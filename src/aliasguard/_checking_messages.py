@@ -7,9 +7,8 @@ shape, never the values). Next lines: the axis bindings with the argument that b
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 
 from ._errors import AliasingError, AnnotationError
@@ -103,19 +102,10 @@ def wrong_kind(function: Callable[..., Any], slot: Slot, value: object) -> Annot
 def beartype_violation(
     function: Callable[..., Any], parameter: str, value: object, hint: object
 ) -> AnnotationError:
-    from beartype.door import die_if_unbearable
-    from beartype.roar import BeartypeDoorHintViolation
 
-    if _holds_array_data(value):
-        # beartype's reason quotes the value's repr, and an array's repr shows its data.
-        reason = f"expected {hint!r}, got {described(value)}"
-    else:
-        try:
-            die_if_unbearable(value, cast("Any", hint))
-        except BeartypeDoorHintViolation as violation:
-            reason = " ".join(str(violation).split())
-        else:  # pragma: no cover - is_bearable said no, so die_if_unbearable raises
-            reason = "beartype rejected it"
+    # beartype's own reason quotes the value's repr, which shows data (array contents, strings):
+    # describe the value by its type, dtype and shape instead.
+    reason = f"expected {hint!r}, got {described(value)}"
     where = "the return value" if parameter == "return" else f"parameter {parameter!r}"
     message = (
         f"{function_name(function)}: {where} breaks the type rule ({reason}).\n"
@@ -212,10 +202,12 @@ def _copy_hint(value: object) -> str:
     return "x.value.clone()" if isinstance(value, torch.Tensor) else "x.value.copy()"
 
 
-def _holds_array_data(value: object) -> bool:
-    from ._wrappers import Shared
-
-    return isinstance(value, np.ndarray | torch.Tensor | Shared)
+def deferred_body(function: Callable[..., Any]) -> str:
+    return (
+        f"@checked cannot check {function_name(function)}: it is a coroutine or generator "
+        "function, whose body runs after the call returns, so the aliasing checks would miss it. "
+        "Decorate a plain function that awaits or iterates it instead."
+    )
 
 
 def unresolvable_annotations(function: Callable[..., Any], error: BaseException) -> str:

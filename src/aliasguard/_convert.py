@@ -97,7 +97,10 @@ def share(x: Any) -> Shared[Any]:
     tensors), and read-only by contract: `aliasguard.sanitize` and `aliasguard.checked` enforce it.
 
     Sharing a tensor into NumPy pins the tensor's storage: a later ``resize_()`` on it raises
-    instead of leaving the array reading freed memory (pytorch #51849).
+    instead of leaving the array reading freed memory, and ``set_()`` leaves the array reading the
+    old memory. One hazard remains that no Python-level check can stop: ``t.share_memory_()``
+    moves the data to shared memory and frees the old block under any NumPy view of it
+    (pytorch #51849). Call ``share_memory_()`` before ``share()``, never after.
 
     Args:
         x: an ``np.ndarray`` or a ``torch.Tensor``, or a `Shared`/`Owned` wrapping one.
@@ -287,7 +290,12 @@ def own(
 
     CPU tensors made by ``own()`` live in NumPy-allocated memory (backed by huge pages, which makes
     large copies several times faster than ``torch.tensor``); like any ``torch.from_numpy`` tensor,
-    their storage cannot be resized in place.
+    their storage cannot be resized in place, so ``out=`` an ``own()`` tensor of the wrong size
+    raises (and torch then leaves its shape changed): pass ``out=`` tensors of the right shape.
+
+    ``casting="safe"`` is NumPy's rule, which admits int64 and uint64 to float64 (and complex128)
+    although values above 2**53 round; keep ``dtype=None`` (or pass ``casting="no"``) where
+    every integer must survive.
 
     Args:
         x: an ``np.ndarray`` or a ``torch.Tensor``, or a `Shared`/`Owned` wrapping one.
@@ -377,8 +385,13 @@ def _own_array(
     with _quiet_complex32(source, target):
         source_tensor = _tensor_view_of_any_layout(array, source)
         if target_device.type != "cpu":
-            result = torch.empty(array.shape, dtype=target.torch, device=target_device)
-            result.copy_(source_tensor)
+            try:
+                result = torch.empty(array.shape, dtype=target.torch, device=target_device)
+                result.copy_(source_tensor)
+            except (RuntimeError, AssertionError) as error:  # no such device in this torch build
+                raise ConversionError(
+                    _messages.device_unavailable(target_device, error), reason="device"
+                ) from error
             return result
         if source is target and array.nbytes < PARALLEL_COPY_MIN_BYTES:
             return source_tensor.clone(memory_format=torch.contiguous_format)
@@ -407,9 +420,12 @@ def _resolve_device(device: object) -> torch.device:
     if device is None:
         return torch.device("cpu")
     try:
-        return torch.device(cast("Any", device))
+        resolved = torch.device(cast("Any", device))
     except (RuntimeError, TypeError):
         raise ConversionError(_messages.bad_device(device), reason="device") from None
+    if resolved.type == "meta":  # a meta tensor holds no data: nothing would be owned
+        raise ConversionError(_messages.bad_device(device), reason="device")
+    return resolved
 
 
 @contextlib.contextmanager

@@ -125,7 +125,7 @@ def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
     if isinstance(value, np.ndarray):
         return [value]
     if isinstance(value, torch.Tensor):
-        if value.layout == torch.strided:
+        if value.layout == torch.strided and not value.is_nested:
             return [value]
         components = _torch_compat.component_tensors(value)
         if components == [value]:
@@ -142,7 +142,9 @@ def _pair_overlaps(
     first: np.ndarray[Any, Any] | torch.Tensor, second: np.ndarray[Any, Any] | torch.Tensor
 ) -> bool:
     opaque = [
-        v for v in (first, second) if isinstance(v, torch.Tensor) and v.layout != torch.strided
+        v
+        for v in (first, second)
+        if isinstance(v, torch.Tensor) and (v.layout != torch.strided or v.is_nested)
     ]
     if opaque:
         # No address ranges to compare: on the same device they may overlap, and we say so.

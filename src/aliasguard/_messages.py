@@ -198,8 +198,16 @@ def bad_dtype(dtype: object, library: str) -> str:
 
 def bad_device(device: object) -> str:
     return (
-        f"device={device!r} is not a torch device: own() places tensors with torch.device(...). "
-        "Pass e.g. 'cpu', 'cuda', 'cuda:1' or a torch.device."
+        f"device={device!r} is not a device own() can fill: own() places tensors with "
+        "torch.device(...) on a device that holds data. Pass e.g. 'cpu', 'cuda', 'cuda:1'."
+    )
+
+
+def device_unavailable(device: object, error: BaseException) -> str:
+    first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return (
+        f"own() cannot place a tensor on {device}: this torch build or machine has no such "
+        f"device ({first_line}). Pass device=None (or 'cpu'), or install a torch build for it."
     )
 
 
@@ -213,7 +221,7 @@ def bad_casting(casting: object) -> str:
 _CAST_WHY: Final = {
     "no": "the rule forbids any change of dtype or byte order",
     "equiv": "the rule allows only byte-order changes",
-    "safe": "not every {source} value is exactly representable in {target}",
+    "safe": "NumPy's safe rule does not admit it (not every {source} value fits {target})",
     "same_kind": "{target} is a less general kind than {source}",
 }
 

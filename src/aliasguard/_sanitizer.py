@@ -242,6 +242,8 @@ def _check_written(
     func: _torch_compat.OpOverload[..., Any], name: str, tensor: torch.Tensor
 ) -> None:
     # The hot path of every write: a few attribute reads when no borrow is live.
+    if tensor.is_nested:
+        return  # share() never lends nested tensors, and they have no single extent to test
     if tensor.layout is not _STRIDED:  # sparse and friends: no overlap test, exact buffer compare
         if _LIVE_BORROWS:
             _raise_if_borrowed(func, name, tensor, _REGISTRY.everything())

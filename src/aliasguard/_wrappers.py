@@ -159,7 +159,7 @@ class Owned(Shared[A_co]):
         _require_array(value, "Owned")
         base: object
         if isinstance(value, np.ndarray):
-            base = value.base
+            base = None if _only_views_hold_the_base(value) else value.base
         else:
             base = typing.cast("torch.Tensor", value)._base
         if base is not None:
@@ -175,6 +175,24 @@ class Owned(Shared[A_co]):
     def __init_subclass__(cls, **kwargs: object) -> None:
         msg = "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
         raise TypeError(msg)
+
+
+def _only_views_hold_the_base(array: np.ndarray[Any, Any]) -> bool:
+    """Whether ``array``'s chain of bases is arrays that nothing else references.
+
+    ``np.arange(6).reshape(2, 3)`` is a view of a temporary that only the view holds: its memory
+    is as fresh as a copy. A base that is not an array (bytes, an mmap, a tensor) is foreign
+    memory, and a base with any other reference is shared.
+    """
+    current: object = array
+    while True:
+        base: object = typing.cast("Any", current).base
+        if base is None:
+            return True
+        # References to base: current's .base, the local name, getrefcount's argument.
+        if not is_ndarray(base) or sys.getrefcount(base) > 3:
+            return False
+        current = base
 
 
 # The slots' own descriptors write past the __setattr__ that forbids reassignment.

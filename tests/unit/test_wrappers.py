@@ -157,10 +157,15 @@ def test_shared_can_be_subclassed() -> None:
 # Construction.
 
 
+# Bases someone still holds: a view of them aliases memory another name can write.
+KEPT_ARRAY = np.zeros(6)
+KEPT_MATRIX = np.zeros((2, 3))
+
 VIEWS: dict[str, Callable[[], object]] = {
-    "array slice": lambda: np.zeros(4)[1:],
-    "array transpose": lambda: np.zeros((2, 3)).T,
-    "array reshape": lambda: np.zeros(6).reshape(2, 3),
+    "array slice": lambda: KEPT_ARRAY[1:],
+    "array transpose": lambda: KEPT_MATRIX.T,
+    "array reshape": lambda: KEPT_ARRAY.reshape(2, 3),
+    "array of bytes": lambda: np.frombuffer(b"12345678", dtype=np.uint8),
     "tensor slice": lambda: torch.zeros(4)[1:],
     "tensor view": lambda: torch.zeros(4).view(2, 2),
     "tensor.numpy()": lambda: torch.zeros(4).numpy(),
@@ -174,6 +179,13 @@ def test_owned_refuses_views(make_view: Callable[[], object]) -> None:
         Owned(view)
     with pytest.raises(AliasingError, match=r"Use aliasguard\.own\(value\) to make a fresh copy"):
         Owned[torch.Tensor | np.ndarray](view)
+
+
+def test_owned_accepts_a_view_of_a_temporary_only_it_holds() -> None:
+    # np.arange(6).reshape(2, 3) is a view, but of an array nothing else references.
+    owned = Owned(np.arange(6).reshape(2, 3))
+    assert owned.value.shape == (2, 3)
+    assert Owned(np.zeros((2, 3)).T[::2]).value.shape == (2, 2)
 
 
 @pytest.mark.parametrize("value", [np.zeros(3), torch.zeros(3), np.zeros(()), torch.zeros(0)])
