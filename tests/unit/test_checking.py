@@ -18,7 +18,7 @@ sees, what is accepted (broadcast axes, ``...``, methods, keywords, defaults), a
 import ctypes
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -1078,3 +1078,51 @@ def test_two_numpy_borrows_name_both_candidates() -> None:
     assert caught.value.rule == "borrow"
     assert "'x'" in caught.value.parameter
     assert "'y'" in caught.value.parameter
+
+
+# ----------------------------------------------------------------------------------------------
+# Regressions found in review
+
+
+def test_exhaustive_mode_compares_any_layout_and_dtype() -> None:
+    @checked(exhaustive=True)
+    def reads(x: Shared[Tensor]) -> None:
+        del x
+
+    reads(share(np.zeros((2, 3), np.complex128).T))  # a transposed complex tensor
+    reads(share(np.broadcast_to(np.float32(1), (1,))))  # an odd stride on a length-1 axis
+    reads(share(np.zeros(0, np.float32)))
+
+    @checked(exhaustive=True)
+    def reads_array(x: Shared[np.ndarray]) -> None:
+        del x
+
+    reads_array(share(torch.ones(3, dtype=torch.bfloat16)))  # an ml_dtypes NumPy view
+
+
+def test_coroutine_and_generator_functions_are_refused_at_decoration() -> None:
+    async def later(x: Shared[Tensor]) -> None:
+        del x
+
+    def stream(x: Shared[Tensor]) -> Iterator[None]:
+        del x
+        yield
+
+    for function in (later, stream):
+        with pytest.raises(TypeError, match="coroutine or generator function"):
+            checked(function)
+
+
+@pytest.mark.aliasguard_unsanitized
+def test_a_lent_numpy_view_gives_no_writable_path_back() -> None:
+    source = np.arange(3.0)
+
+    @checked
+    def sneaky(x: Shared[np.ndarray]) -> None:
+        assert x.source is None
+        assert not x.value.flags.writeable
+        with pytest.raises(ValueError, match="WRITEABLE"):
+            x.value.flags.writeable = True
+
+    sneaky(Shared(source))
+    assert source.tolist() == [0.0, 1.0, 2.0]

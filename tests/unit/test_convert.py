@@ -377,6 +377,7 @@ def test_own_tensor_to_numpy_casts_under_the_same_rules() -> None:
         (np.ma.masked_array([1.0], mask=[True]), {}, "masked"),
         (np.arange(3.0), {"dtype": object}, "dtype"),
         (np.arange(3.0), {"device": "nonsense"}, "device"),
+        (np.arange(3.0), {"device": "meta"}, "device"),
         (quantized, {}, "quantized"),
         (torch.empty(2, device="meta"), {}, "meta"),
         (torch.arange(3.0), {"device": "cuda"}, "device"),
@@ -395,6 +396,13 @@ def test_own_refuses_what_cannot_be_represented(
     first_line = str(caught.value).splitlines()[0]
     assert "own()" in first_line
     assert any(word in first_line for word in ("Pass", "pass", "To fix", "Convert", "Drop"))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
+def test_own_to_a_device_this_torch_lacks_is_a_conversion_error() -> None:
+    with pytest.raises(ConversionError, match=r"^own\(\) cannot place a tensor on cuda") as caught:
+        own(np.arange(3.0), device="cuda")
+    assert caught.value.reason == "device"
 
 
 def test_own_rejects_an_unknown_casting_rule() -> None:
