@@ -670,9 +670,12 @@ def checked(
     def decorate(target: Callable[P, R]) -> Callable[P, R]:
         if _disabled():
             return target
-        if inspect.iscoroutinefunction(target) or inspect.isgeneratorfunction(target):
-            raise TypeError(messages.deferred_body(target))
-        if inspect.isasyncgenfunction(target):
+        deferred = (
+            inspect.iscoroutinefunction,
+            inspect.isgeneratorfunction,
+            inspect.isasyncgenfunction,
+        )
+        if any(runs_later(target) for runs_later in deferred):
             raise TypeError(messages.deferred_body(target))
         checker = _Checker(target, exhaustive=exhaustive)
         call = checker.call

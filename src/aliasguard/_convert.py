@@ -54,10 +54,6 @@ _READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
 _COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
 _from_numpy = _torch_compat.from_numpy
 _ndarray = np.ndarray
-# share()'s fast path builds its wrapper inline: a function call is a sixth of its budget.
-_new_wrapper = new_wrapper
-_set_value = set_value
-_set_source = set_source
 
 
 # ----------------------------------------------------------------------------------------------
@@ -131,9 +127,10 @@ def share(x: Any) -> Shared[Any]:
                 tensor = _from_numpy(x)
             except (TypeError, ValueError):
                 return _share_array(cast("NDArray[Any]", x))
-            wrapper: Shared[Any] = _new_wrapper(Shared)
-            _set_value(wrapper, tensor)
-            _set_source(wrapper, x)
+            # The wrapper is built inline: a function call is a sixth of this path's budget.
+            wrapper: Shared[Any] = new_wrapper(Shared)
+            set_value(wrapper, tensor)
+            set_source(wrapper, x)
             if _borrow_hook is not None:
                 _borrow_hook(wrapper)
             return wrapper
