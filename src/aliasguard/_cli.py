@@ -230,9 +230,18 @@ def main(argv: list[str] | None = None) -> int:
         The exit status. ``report``: 0 when the report was measured (crashing cells included), 1
         when the measurement could not run at all. ``fuzz``: 0 when no call failed, 1 for a
         contract violation, 3 for exceptions of the function's own only, 2 when the target cannot
-        be fuzzed. Bad arguments exit with status 2, as argparse does.
+        be fuzzed. Bad arguments exit with status 2, as argparse does; Ctrl-C exits with 130.
     """
     arguments = _parser().parse_args(argv)
+    try:
+        return _run(arguments)
+    except KeyboardInterrupt:
+        # Ctrl-C is the user's decision, not a failure to report with a traceback.
+        sys.stderr.write(f"aliasguard {arguments.command}: interrupted, nothing more was run.\n")
+        return 130
+
+
+def _run(arguments: argparse.Namespace) -> int:
     if arguments.command == "report":
         return _run_report_command(as_json=bool(arguments.json))
     if arguments.command == "fuzz":

@@ -153,9 +153,12 @@ def _share_array(array: np.ndarray[Any, Any]) -> Shared[torch.Tensor]:
         raise ShareError(_messages.share_byte_order(array.dtype), reason="byte-order")
     if not array.flags.aligned:
         raise ShareError(_messages.share_unaligned(array), reason="unaligned")
-    if any(stride % array.itemsize for stride in array.strides):
+    if array.size == 0:
+        aliasable = _canonical(_zero_strided(array), info)
+    elif any(stride % array.itemsize for stride in array.strides):
         raise ShareError(_messages.share_odd_strides(array), reason="strides")
-    aliasable = _without_inert_negative_strides(array)
+    else:
+        aliasable = _canonical(_without_inert_negative_strides(array), info)
     if info.numpy is None:  # an ml_dtypes array: move the bits, then reinterpret in torch
         with _quiet_complex32(info):
             tensor = _tensor_view(aliasable.view(info.storage)).view(info.torch)
@@ -173,19 +176,39 @@ def _without_inert_negative_strides(array: np.ndarray[Any, Any]) -> np.ndarray[A
     """
     if all(stride >= 0 for stride in array.strides):
         return array
-    if array.size == 0:
-        # No element to lay out: any strides will do. as_strided cannot name ml_dtypes' dtypes,
-        # so go through same-size integers where needed.
-        bits = array if array.dtype.isbuiltin else array.view(f"u{array.itemsize}")
-        forward = np.lib.stride_tricks.as_strided(
-            bits, shape=array.shape, strides=(0,) * array.ndim, writeable=array.flags.writeable
-        )
-        return forward if forward.dtype == array.dtype else forward.view(array.dtype)
     if any(
         stride < 0 and size > 1 for size, stride in zip(array.shape, array.strides, strict=True)
     ):
         raise ShareError(_messages.share_negative_strides(array), reason="negative-strides")
     return array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in array.strides)]
+
+
+def _canonical(array: np.ndarray[Any, Any], info: DtypeInfo) -> np.ndarray[Any, Any]:
+    """``array`` viewed with the table's spelling of its dtype, which torch.from_numpy accepts.
+
+    NumPy has two type codes for some dtypes (``np.ulonglong`` and ``np.uint64`` on Linux): they
+    compare equal, but torch refuses the spelling it does not map. The view copies nothing.
+    """
+    if info.numpy is None or array.dtype.char == info.numpy.char:
+        return array
+    return array.view(info.numpy)
+
+
+def _zero_strided(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """An empty ``array`` with all strides zero: with no element to lay out, any strides will do.
+
+    Negative or odd strides of an empty array (a field of an empty structured array) would make
+    torch refuse memory it never reads. as_strided cannot name ml_dtypes' dtypes, so those go
+    through same-size integers.
+    """
+    if not any(array.strides):
+        return array
+    # isbuiltin is 1 for NumPy's own dtypes and 2 for registered ones such as ml_dtypes'.
+    bits = array if array.dtype.isbuiltin == 1 else array.view(f"u{array.itemsize}")
+    flat = np.lib.stride_tricks.as_strided(
+        bits, shape=array.shape, strides=(0,) * array.ndim, writeable=array.flags.writeable
+    )
+    return flat if flat.dtype == array.dtype else flat.view(array.dtype)
 
 
 def _tensor_view(array: np.ndarray[Any, Any]) -> torch.Tensor:
@@ -223,6 +246,9 @@ def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
             array = tensor.numpy()
     except (RuntimeError, TypeError) as error:  # tensor subclasses torch cannot export
         raise ShareError(_messages.share_torch_refused(tensor, error), reason="torch") from error
+    if type(tensor) is not torch.Tensor and array.size and array.ctypes.data != tensor.data_ptr():
+        # A subclass may override numpy() (or __torch_function__) to hand back a copy.
+        raise ShareError(_messages.share_subclass_copied(tensor), reason="torch")
     # The array's base is the tensor (or read-only bytes), which has no writable buffer, so NumPy
     # refuses to make this array, or any view of it, writable again.
     array.flags.writeable = False
@@ -239,6 +265,9 @@ def _unshareable_tensor_reason(tensor: torch.Tensor) -> str | None:
         return "device"
     if tensor.layout != torch.strided:
         return "layout"
+    problem = _torch_compat.memory_problem(tensor)
+    if problem is not None:
+        return problem
     if tensor.is_quantized:
         return "quantized"
     if tensor.requires_grad:
@@ -323,32 +352,46 @@ def own(
     if type(x) is np.ndarray and dtype is None and device is None and casting == "safe":
         torch_dtype = TORCH_DTYPE_BY_NUMPY.get(x.dtype)
         if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES:
-            return make_owned(_from_numpy(x.copy()))
+            try:
+                return make_owned(_from_numpy(x.copy()))
+            except TypeError:  # a second spelling of a dtype (np.ulonglong): the slow path views it
+                pass
     if casting not in CASTING_RULES:
         raise ValueError(_messages.bad_casting(casting))
     x = unwrap(x)
     if isinstance(x, np.ndarray):
         return make_owned(_own_array(cast("NDArray[Any]", x), dtype, device, casting))
     if isinstance(x, torch.Tensor):
-        if device is not None and torch.device(device).type != "cpu":
+        if device is not None and _resolve_device(device).type != "cpu":
             raise ConversionError(_messages.own_tensor_device(device), reason="device")
         return make_owned(_own_tensor(x, dtype, casting))
     raise ConversionError(_messages.not_an_array("own", x), reason="type")
 
 
-def _target_info(dtype: object, library: str) -> DtypeInfo | None:
+def _target_info(dtype: object) -> DtypeInfo | None:
     try:
         return resolve_dtype(dtype)
-    except TypeError:
-        raise ConversionError(_messages.bad_dtype(dtype, library), reason="dtype") from None
+    except (TypeError, ValueError):
+        raise ConversionError(_messages.bad_dtype(dtype), reason="dtype") from None
 
 
 def _check_cast(
-    source: DtypeInfo, target: DtypeInfo, casting: Casting, *, native: bool = True
+    source: DtypeInfo,
+    target: DtypeInfo,
+    casting: Casting,
+    *,
+    source_dtype: np.dtype[Any] | None = None,
 ) -> None:
-    if casting == "no" and not native:
+    if casting == "no" and source_dtype is not None and not source_dtype.isnative:
+        # Only the byte order changes: name both orders, or the message reads float64 -> float64.
+        native = source_dtype.newbyteorder("=")
         raise CastError(
-            _messages.cast_refused(source.name, target.name, casting, "equiv"),
+            _messages.cast_refused(
+                f"{source.name} ({source_dtype.str})",
+                f"{target.name} ({native.str})",
+                casting,
+                "equiv",
+            ),
             source=source.name,
             target=target.name,
             casting=casting,
@@ -371,24 +414,26 @@ def _own_array(
         raise ConversionError(_messages.masked("own"), reason="masked")
     target_device = _resolve_device(device)
     source = info_from_numpy(array.dtype)
-    target = source if dtype is None else _target_info(dtype, "torch")
+    target = source if dtype is None else _target_info(dtype)
     if dtype is not None and target is None:
         raise ConversionError(_messages.own_no_torch_dtype(dtype), reason="dtype")
     if source is None:
         # Only NumPy can cast from its own extra dtypes (longdouble...): let it, under the same rule.
         array, source = _cast_numpy_only(array, target, casting)
     assert target is not None
-    _check_cast(source, target, casting, native=array.dtype.isnative)
+    _check_cast(source, target, casting, source_dtype=array.dtype)
     with _quiet_complex32(source, target):
         source_tensor = _tensor_view_of_any_layout(array, source)
         if target_device.type != "cpu":
             try:
                 result = torch.empty(array.shape, dtype=target.torch, device=target_device)
-                result.copy_(source_tensor)
-            except (RuntimeError, AssertionError) as error:  # no such device in this torch build
+            except torch.cuda.OutOfMemoryError:
+                raise  # the device exists and torch's message says how much memory was asked for
+            except Exception as error:  # no such device in this torch build, or no backend module
                 raise ConversionError(
                     _messages.device_unavailable(target_device, error), reason="device"
                 ) from error
+            result.copy_(source_tensor)
             return result
         if source is target and array.nbytes < PARALLEL_COPY_MIN_BYTES:
             return source_tensor.clone(memory_format=torch.contiguous_format)
@@ -401,8 +446,12 @@ def _cast_numpy_only(
     array: np.ndarray[Any, Any], target: DtypeInfo | None, casting: Casting
 ) -> tuple[np.ndarray[Any, Any], DtypeInfo]:
     target_numpy = None if target is None else target.numpy
-    if target is None or target_numpy is None or array.dtype.kind not in "biufc":
+    if target is None or array.dtype.kind not in "biufc":
         raise ConversionError(_messages.own_numpy_dtype(array.dtype), reason="dtype")
+    if target_numpy is None:
+        raise ConversionError(
+            _messages.own_numpy_only_cast(array.dtype, target.name), reason="dtype"
+        )
     if not np.can_cast(array.dtype, target_numpy, casting):
         raise CastError(
             _messages.cast_refused(str(array.dtype), target.name, casting, "same_kind"),
@@ -418,7 +467,7 @@ def _resolve_device(device: object) -> torch.device:
         return torch.device("cpu")
     try:
         resolved = torch.device(cast("Any", device))
-    except (RuntimeError, TypeError):
+    except (RuntimeError, TypeError, ValueError):
         raise ConversionError(_messages.bad_device(device), reason="device") from None
     if resolved.type == "meta":  # a meta tensor holds no data: nothing would be owned
         raise ConversionError(_messages.bad_device(device), reason="device")
@@ -451,7 +500,7 @@ def _tensor_view_of_any_layout(array: np.ndarray[Any, Any], info: DtypeInfo) -> 
         array = np.array(array, dtype=array.dtype.newbyteorder("="), order="C")
     if info.numpy is None:
         return _tensor_view(array.view(info.storage)).view(info.torch)
-    return _tensor_view(array)
+    return _tensor_view(_canonical(array, info))
 
 
 def _host_tensor(shape: tuple[int, ...], info: DtypeInfo) -> torch.Tensor:
@@ -470,12 +519,12 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
     source = info_from_torch(tensor.dtype)
     if source is None:
         raise ConversionError(_messages.share_torch_dtype(tensor.dtype, None), reason="dtype")
-    target = source if dtype is None else _target_info(dtype, "NumPy")
+    target = source if dtype is None else _target_info(dtype)
     if target is None:
-        raise ConversionError(_messages.own_no_numpy_dtype(dtype), reason="dtype")
+        raise ConversionError(_messages.own_no_numpy_dtype(dtype, None), reason="dtype")
     numpy_dtype = numpy_dtype_of(target)
     if numpy_dtype is None:
-        raise ConversionError(_messages.own_no_numpy_dtype(target.name), reason="dtype")
+        raise ConversionError(_messages.own_no_numpy_dtype(target.name, target), reason="dtype")
     _check_cast(source, target, casting)
     result = np.empty(tuple(tensor.shape), numpy_dtype)
     destination = _from_numpy(result if target.numpy is not None else result.view(target.storage))
@@ -490,7 +539,8 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
                 detached = detached.resolve_neg().resolve_conj()
             # copy_ resolves conjugate and negative bits, moves across devices and casts.
             destination.copy_(detached)
-    except RuntimeError as error:
+    except (RuntimeError, NotImplementedError, TypeError, AssertionError) as error:
+        # Tensor subclasses can refuse the copy in their own words (__torch_dispatch__).
         raise ConversionError(_messages.own_torch_refused(tensor, error), reason="torch") from error
     return result
 
@@ -502,4 +552,6 @@ def _unconvertible_tensor_reason(tensor: torch.Tensor) -> str | None:
         return "meta"
     if tensor.is_quantized:
         return "quantized"
+    if tensor.layout == torch.strided:
+        return _torch_compat.memory_problem(tensor)
     return None

@@ -486,7 +486,12 @@ def load_target(text: str) -> Callable[..., Any]:
             )
             raise TargetError(msg) from None
     if not callable(found):
-        msg = f"cannot fuzz {text!r}: it is a {type(found).__name__}, not a function."
+        kind = type(found).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        msg = (
+            f"cannot fuzz {text!r}: {module_name}.{qualified_name} is {article} {kind}, not a "
+            "function. Name a function (or a Class.method) after the colon."
+        )
         raise TargetError(msg)
     return found
 

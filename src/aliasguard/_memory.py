@@ -120,11 +120,15 @@ class _InterfaceHolder:
 
 
 def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
-    """The strided buffers behind ``value``: itself, or a sparse tensor's component tensors."""
+    """The strided buffers behind ``value``: itself, or the tensors a sparse or wrapper tensor holds."""
     value = unwrap(value)
     if isinstance(value, np.ndarray):
         return [value]
     if isinstance(value, torch.Tensor):
+        if type(value) is not torch.Tensor:
+            inner = _torch_compat.wrapped_tensors(value)
+            if inner is not None:
+                return [buffer for tensor in inner for buffer in _buffers(tensor)]
         if value.layout == torch.strided and not value.is_nested:
             return [value]
         components = _torch_compat.component_tensors(value)
@@ -138,15 +142,65 @@ def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
     raise TypeError(msg)
 
 
+def _is_opaque(value: np.ndarray[Any, Any] | torch.Tensor) -> bool:
+    """Whether ``value`` has no address range to compare: its memory is elsewhere or unknown.
+
+    Nested and mkldnn layouts hide their buffers. A tensor without storage (vmap, functional) or
+    with address 0 for elements it has (FakeTensor, a wrapper subclass that does not say what it
+    wraps) reads memory we cannot see.
+    """
+    if not isinstance(value, torch.Tensor):
+        return False
+    if value.layout != torch.strided or value.is_nested:
+        return True
+    if value.device.type == "meta" or value.numel() == 0:
+        return False
+    if _torch_compat.is_fake(value):
+        return True
+    try:
+        return value.data_ptr() == 0
+    except RuntimeError:
+        return True
+
+
+def _address(value: np.ndarray[Any, Any] | torch.Tensor) -> int:
+    if isinstance(value, np.ndarray):
+        return cast("int", value.__array_interface__["data"][0])
+    return value.data_ptr()
+
+
+#: Layouts reaching this far are answered "may overlap": NumPy's solver works in int64 and would
+#: overflow (numpy's own shares_memory answers wrongly there).
+_MAX_SOLVER_REACH: Final = 2**62
+#: NumPy arrays have at most 64 dimensions; torch tensors may have more.
+_MAX_NUMPY_DIMS: Final = 64
+
+
+def _solver_ghost(extent: Extent, address: int) -> np.ndarray[Any, Any] | None:
+    """`_ghost_array` without the axes that cannot change the answer, or ``None`` if NumPy can't.
+
+    Axes of length one and zero-stride axes touch no byte that the rest does not, and dropping them
+    keeps ``expand(2**60)`` and more than 64 dimensions within what NumPy can build.
+    """
+    kept = [
+        (size, stride)
+        for size, stride in zip(extent.shape, extent.strides, strict=True)
+        if size != 1 and stride != 0
+    ]
+    if len(kept) > _MAX_NUMPY_DIMS:
+        return None
+    shape = tuple(size for size, _ in kept)
+    strides = tuple(stride for _, stride in kept)
+    try:
+        return _ghost_array(extent._replace(shape=shape, strides=strides), address)
+    except (ValueError, OverflowError):  # a layout NumPy refuses to build
+        return None
+
+
 def _pair_overlaps(
     first: np.ndarray[Any, Any] | torch.Tensor, second: np.ndarray[Any, Any] | torch.Tensor
 ) -> bool:
-    opaque = [
-        v
-        for v in (first, second)
-        if isinstance(v, torch.Tensor) and (v.layout != torch.strided or v.is_nested)
-    ]
-    if opaque:
+    if _is_opaque(first) or _is_opaque(second):
         # No address ranges to compare: on the same device they may overlap, and we say so.
         return _device_key(first) == _device_key(second)
     a, b = extent_of(first), extent_of(second)
@@ -155,8 +209,12 @@ def _pair_overlaps(
     if a.stop <= b.start or b.stop <= a.start:
         return False
     # The bounding ranges intersect; only the exact solver can tell interleaved strides apart.
-    left = first if isinstance(first, np.ndarray) else _ghost_array(a, first.data_ptr())
-    right = second if isinstance(second, np.ndarray) else _ghost_array(b, second.data_ptr())
+    if a.stop - a.start >= _MAX_SOLVER_REACH or b.stop - b.start >= _MAX_SOLVER_REACH:
+        return True
+    left = _solver_ghost(a, _address(first))
+    right = _solver_ghost(b, _address(second))
+    if left is None or right is None:
+        return True
     try:
         return _numpy_shares_memory(left, right, max_work=MAX_OVERLAP_WORK)
     except np.exceptions.TooHardError:
@@ -170,7 +228,10 @@ def shares_memory(a: object, b: object) -> bool:
     NumPy's overlap solver decides within `MAX_OVERLAP_WORK` steps. Past that bound (only adversarial
     strides get there) the answer is ``True``, meaning "may overlap": it never hangs and never says
     False for memory that overlaps. Values on different devices never overlap; empty values and meta
-    tensors touch no memory. Sparse tensors are compared through their index and value tensors.
+    tensors touch no memory. Sparse tensors are compared through their index and value tensors,
+    wrapper subclasses (jagged nested tensors, DTensor) through the tensors they hold. Where the
+    memory cannot be seen (strided nested tensors, FakeTensors, vmap and functional tensors) or the
+    layout is out of NumPy's reach (past 2**62 bytes), the answer on a shared device is ``True``.
 
     Args:
         a: an ``np.ndarray``, a ``torch.Tensor``, or a `Shared`/`Owned` wrapping one.

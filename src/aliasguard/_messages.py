@@ -10,7 +10,7 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from ._dtypes import CASTING_RULES, DtypeInfo
+from ._dtypes import CASTING_RULES, DtypeInfo, ml_dtypes_module
 
 _INSTALL_ML_DTYPES: Final = "pip install 'aliasguard[ml-dtypes]'"
 
@@ -100,6 +100,18 @@ _TENSOR_REASONS: Final = {
         "NumPy writes would bypass autograd",
         "share(t.detach()) to borrow the data, or own(t) for a copy",
     ),
+    "no-storage": (
+        "a {type} with no memory at its data pointer",
+        "it is a FakeTensor, a functional or vmap tensor, or a wrapper subclass whose data lives in "
+        "other tensors, so NumPy would read garbage",
+        "convert the real tensor outside the tracing or transform, or the tensor the wrapper holds",
+    ),
+    "short-storage": (
+        "a tensor whose storage is smaller than its shape",
+        "the storage was resized (as FSDP does to free parameters), so reading it would read freed "
+        "memory",
+        "convert it while its storage is allocated, e.g. inside FSDP's summon_full_params()",
+    ),
     "conjugate": (
         "a tensor with its conjugate bit set",
         "the conjugation is lazy and NumPy would read unconjugated values",
@@ -113,15 +125,19 @@ _TENSOR_REASONS: Final = {
 }
 
 
-def share_tensor(tensor: torch.Tensor, reason: str) -> str:
+def _describe(tensor: torch.Tensor, reason: str) -> tuple[str, str, str]:
     what, why, fix = _TENSOR_REASONS[reason]
-    what = what.format(device=tensor.device, layout=tensor.layout)
+    what = what.format(device=tensor.device, layout=tensor.layout, type=type(tensor).__name__)
+    return what, why, fix
+
+
+def share_tensor(tensor: torch.Tensor, reason: str) -> str:
+    what, why, fix = _describe(tensor, reason)
     return f"share() cannot alias {what} into NumPy: {why}. To fix, {fix}."
 
 
 def own_tensor(tensor: torch.Tensor, reason: str) -> str:
-    what, why, fix = _TENSOR_REASONS[reason]
-    what = what.format(device=tensor.device, layout=tensor.layout)
+    what, why, fix = _describe(tensor, reason)
     if reason == "quantized":
         fix = "pass t.dequantize() for real values or t.int_repr() for the stored integers"
     return f"own() cannot convert {what} to NumPy: {why}. To fix, {fix}."
@@ -149,6 +165,14 @@ def share_torch_refused(tensor: torch.Tensor, error: BaseException) -> str:
     return (
         f"share() cannot alias this {type(tensor).__name__} into NumPy: torch refused to export "
         f"it ({error}). Use own(t) to copy its values."
+    )
+
+
+def share_subclass_copied(tensor: torch.Tensor) -> str:
+    return (
+        f"share() cannot alias this {type(tensor).__name__} into NumPy: its numpy() returned a copy, "
+        "not a view of the tensor's memory. Use own(t) for a copy, or share the plain tensor "
+        "(t.as_subclass(torch.Tensor))."
     )
 
 
@@ -181,18 +205,30 @@ def own_no_torch_dtype(dtype: object) -> str:
     )
 
 
-def own_no_numpy_dtype(dtype: object) -> str:
+def own_no_numpy_dtype(dtype: object, info: DtypeInfo | None) -> str:
+    if info is not None and info.kind == "c":
+        fix = "Pass dtype=np.complex64 for an exact copy"
+    elif info is not None and ml_dtypes_module() is None:
+        fix = f"Install ml_dtypes ({_INSTALL_ML_DTYPES}) for it, or pass dtype=np.float32"
+    else:
+        fix = "Pass a NumPy numeric dtype, e.g. dtype=np.float32"
     return (
-        f"own() cannot make a NumPy array of dtype {dtype!r}: NumPy has no such dtype here. "
-        f"Pass a NumPy numeric dtype (e.g. dtype=np.float32), or install ml_dtypes "
-        f"({_INSTALL_ML_DTYPES}) for bfloat16 and float8."
+        f"own() cannot make a NumPy array of dtype {dtype!r}: NumPy has no such dtype here. {fix}."
     )
 
 
-def bad_dtype(dtype: object, library: str) -> str:
+def own_numpy_only_cast(dtype: np.dtype[Any], target: str) -> str:
     return (
-        f"dtype={dtype!r} is not a dtype: own() needs a {library} or NumPy dtype. "
-        "Pass e.g. np.float32, torch.float32 or 'bfloat16'."
+        f"own() cannot cast an array of dtype {dtype} to {target}: only NumPy reads {dtype}, and "
+        f"NumPy has no {target}. Cast in two steps: own(a.astype(np.float64), dtype={target!r}, "
+        "casting='same_kind')."
+    )
+
+
+def bad_dtype(dtype: object) -> str:
+    return (
+        f"dtype={dtype!r} is not a dtype: own() takes a NumPy dtype, a torch dtype or a dtype "
+        "name. Pass e.g. np.float32, torch.float32 or 'bfloat16'."
     )
 
 

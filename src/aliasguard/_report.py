@@ -471,7 +471,8 @@ def _measure_in_one_worker(
             detail = ready.message if isinstance(ready, _WorkerExit) else f"it sent {ready!r}"
             raise ReportError(
                 f"the report worker failed before measuring anything ({detail}). "
-                "Run `python -m aliasguard._report --worker` to see the full error."
+                "Check that `python -c 'import aliasguard._report'` runs cleanly with this "
+                "Python, and reinstall aliasguard if it does not."
             )
         versions = {str(key): str(value) for key, value in dict(ready["ready"]).items()}
         results: list[CellResult] = []

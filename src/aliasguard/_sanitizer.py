@@ -19,6 +19,7 @@ import bisect
 import collections
 import functools
 import inspect
+import itertools
 import os
 import threading
 import traceback
@@ -63,11 +64,14 @@ _WrittenArguments = tuple[tuple[int, str, bool], ...]
 # The registry of live borrows
 
 
+_BORROW_ORDER: Final = itertools.count()
+
+
 @final
 class _Borrow:
     """One live borrow: the bytes it covers, a weak reference to its value, where it was made."""
 
-    __slots__ = ("description", "reference", "stack", "start", "stop")
+    __slots__ = ("description", "order", "reference", "stack", "start", "stop")
 
     def __init__(self, start: int, stop: int, description: str, stack: list[_Frame]) -> None:
         self.start = start
@@ -75,6 +79,8 @@ class _Borrow:
         self.description = description
         self.stack = stack
         self.reference: weakref.ReferenceType[_Value] | None = None
+        #: When it was made, relative to the other borrows: the newest one is the likelier culprit.
+        self.order = next(_BORROW_ORDER)
 
     def value(self) -> _Value | None:
         return None if self.reference is None else self.reference()
@@ -258,6 +264,8 @@ def _check_written(
         )
     if not _LIVE_BORROWS or not tensor.is_cpu:  # share() lends host memory only
         return
+    if type(tensor) is not torch.Tensor and _torch_compat.is_fake(tensor):
+        return  # shapes only: a fake write touches no memory
     try:
         start = tensor.data_ptr()
     except RuntimeError:  # tensors without storage (fake, functional) hold no bytes to compare
@@ -279,15 +287,30 @@ def _raise_if_borrowed(
     tensor: torch.Tensor,
     candidates: list[_Borrow],
 ) -> None:
+    hit: list[tuple[_Borrow, _Value]] = []
     for borrow in candidates:
         value = borrow.value()  # None once collected: its memory may be anyone's now
         if value is not None and shares_memory(tensor, value):
-            raise AliasingError(
-                _borrow_message(func, name, borrow),
-                function=_torch_compat.op_name(func),
-                parameter=name,
-                rule="sanitizer",
-            )
+            hit.append((borrow, value))
+    if hit:
+        raise AliasingError(
+            _borrow_message(func, name, _culprit(tensor, hit)),
+            function=_torch_compat.op_name(func),
+            parameter=name,
+            rule="sanitizer",
+        )
+
+
+def _culprit(tensor: torch.Tensor, hit: list[tuple[_Borrow, _Value]]) -> _Borrow:
+    """The borrow to blame when several cover the written memory (one buffer lent twice).
+
+    The borrow the written tensor is, or is a view of, comes first; otherwise the newest one.
+    """
+    base = tensor._base
+    for borrow, value in hit:
+        if value is tensor or (base is not None and value is base):
+            return borrow
+    return max(hit, key=lambda pair: pair[0].order)[0]
 
 
 def _elements_overlap(tensor: torch.Tensor) -> bool:

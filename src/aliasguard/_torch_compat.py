@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 import numpy as np
 import torch
 from torch._ops import OpOverload
+from torch._subclasses.fake_tensor import FakeTensor
 from torch.utils._python_dispatch import (
     _get_current_dispatch_mode_stack,  # pyright: ignore[reportPrivateUsage]
 )
@@ -23,8 +24,12 @@ __all__ = [
     "dispatch_mode_stack",
     "from_numpy",
     "has_internal_overlap",
+    "is_fake",
+    "memory_problem",
     "op_name",
+    "storage_has_other_tensors",
     "version_counter",
+    "wrapped_tensors",
     "written_arguments",
 ]
 
@@ -53,6 +58,77 @@ def component_tensors(tensor: torch.Tensor) -> list[torch.Tensor]:
         outer, inner = _COMPRESSED_LAYOUTS[layout]
         return [getattr(tensor, outer)(), getattr(tensor, inner)(), tensor.values()]
     return [tensor]
+
+
+def is_fake(tensor: torch.Tensor) -> bool:
+    """Whether ``tensor`` is a FakeTensor: shape and dtype only, its data pointer warns when read."""
+    return type(tensor) is not torch.Tensor and isinstance(tensor, FakeTensor)
+
+
+def memory_problem(tensor: torch.Tensor) -> str | None:
+    """Why a strided tensor's data pointer is not memory it can be read through, or ``None``.
+
+    ``"no-storage"``: a FakeTensor, a functional or vmap/grad tensor, or a wrapper subclass
+    (``_make_wrapper_subclass``, as MaskedTensor and jagged nested tensors are): its data lives
+    elsewhere or nowhere, and ``.numpy()`` or ``copy_`` would read address 0 or garbage.
+    ``"short-storage"``: the storage holds fewer bytes than the shape reaches, as after FSDP's
+    ``untyped_storage().resize_(0)``; reading it reads freed memory, or crashes.
+    """
+    if tensor.numel() == 0:
+        return None
+    if is_fake(tensor):  # before its data pointer, which warns when read
+        return "no-storage"
+    try:
+        storage = tensor.untyped_storage()
+        address, available = storage.data_ptr(), storage.nbytes()
+    except (RuntimeError, NotImplementedError):  # no storage at all (vmap, functional)
+        return "no-storage"
+    if address == 0 and available > 0:  # a FakeTensor's storage: a size, no memory
+        return "no-storage"
+    last = tensor.storage_offset() + sum(
+        (size - 1) * stride for size, stride in zip(tensor.shape, tensor.stride(), strict=True)
+    )
+    if (last + 1) * tensor.element_size() > available:
+        return "short-storage"
+    return None
+
+
+_storage_use_count = cast(
+    "Callable[[int], int] | None",
+    getattr(torch._C, "_storage_Use_Count", None),  # pyright: ignore[reportPrivateUsage]
+)
+
+
+def storage_has_other_tensors(tensor: torch.Tensor) -> bool:
+    """Whether another tensor (a ``detach()``, ``.data`` or ``set_()`` alias) holds this storage.
+
+    Counted with torch's storage use count: one per tensor on the storage, plus one for the Python
+    storage object this check makes. Where torch does not expose the count, the answer is False.
+    """
+    if _storage_use_count is None or tensor.layout != torch.strided or tensor.is_nested:
+        return False
+    try:
+        storage = tensor.untyped_storage()
+        return _storage_use_count(storage._cdata) > 2  # pyright: ignore[reportPrivateUsage]
+    except (RuntimeError, NotImplementedError, AttributeError):
+        return False
+
+
+def wrapped_tensors(tensor: torch.Tensor) -> list[torch.Tensor] | None:
+    """The tensors a traceable wrapper subclass holds (jagged nested tensors, DTensor), or ``None``.
+
+    Such subclasses name their inner tensors through ``__tensor_flatten__``, the protocol
+    torch.compile uses; their own data pointer is 0.
+    """
+    flatten = getattr(tensor, "__tensor_flatten__", None)
+    if flatten is None:
+        return None
+    try:
+        names = cast("tuple[list[str], object]", flatten())[0]
+    except Exception:  # a subclass's own code: any failure means "cannot tell"
+        return None
+    inner = [getattr(tensor, name, None) for name in names]
+    return [value for value in inner if isinstance(value, torch.Tensor)]
 
 
 def version_counter(tensor: torch.Tensor) -> int:

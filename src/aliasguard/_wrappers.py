@@ -24,6 +24,7 @@ import torch
 from typing_extensions import TypeIs
 
 from ._errors import AliasingError
+from ._torch_compat import storage_has_other_tensors
 
 __all__ = ["Owned", "Shared", "is_owned", "is_shared"]
 
@@ -128,7 +129,14 @@ class Shared(Generic[A_co]):
     def __reduce__(self) -> tuple[object, ...]:
         # An unpickled value is fresh memory: it aliases nothing, whatever it did before.
         value: object = self.value
-        return (_make_owned if type(self) is Owned else _make_shared_unpickled, (value,))
+        if type(self) is not Owned:
+            return (_make_shared_unpickled, (value,))
+        if is_ndarray(value):
+            # Protocol 5 may hand an array over out of band, and the unpickled array then views
+            # the caller's buffer (in one process, the original's memory). NumPy's own reduction
+            # for older protocols sends the bytes in band, so the new array owns them.
+            return (_make_owned_array, (value.__reduce__(),))
+        return (_make_owned, (value,))
 
     if not TYPE_CHECKING:
 
@@ -161,7 +169,17 @@ class Owned(Shared[A_co]):
         if isinstance(value, np.ndarray):
             base = None if _only_views_hold_the_base(value) else value.base
         else:
-            base = typing.cast("torch.Tensor", value)._base
+            tensor = typing.cast("torch.Tensor", value)
+            base = tensor._base
+            # A detach(), .data or set_() alias is no view, but holds the same storage. Autograd
+            # keeps such an alias of an op's output for backward, which is not the user's alias.
+            if base is None and tensor.grad_fn is None and storage_has_other_tensors(tensor):
+                msg = (
+                    "Owned() got a tensor whose storage another tensor also holds (a .detach(), "
+                    ".data or set_() alias): an Owned value must not alias anything. "
+                    "Use aliasguard.own(value) to make a fresh copy, or share(...) to borrow it."
+                )
+                raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         if base is not None:
             msg = (
                 f"Owned() got a view of another object's memory (its base is a "
@@ -211,6 +229,14 @@ def _make_shared(value: Any, source: object) -> Shared[Any]:
 
 def _make_shared_unpickled(value: Any) -> Shared[Any]:
     return _make_shared(value, None)
+
+
+def _make_owned_array(reduced: tuple[Any, ...]) -> Owned[Any]:
+    """Rebuild an array from ``ndarray.__reduce__``'s ``(constructor, arguments, state)``."""
+    constructor, arguments, state = reduced
+    array = constructor(*arguments)
+    array.__setstate__(state)
+    return _make_owned(array)
 
 
 def _make_owned(value: Any) -> Owned[Any]:

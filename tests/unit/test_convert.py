@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import torch
+from torch._subclasses.fake_tensor import FakeTensorMode
 
 import aliasguard
 from aliasguard import CastError, ConversionError, ShareError, own, share, shares_memory
@@ -28,6 +29,29 @@ def quantized() -> torch.Tensor:
     with warnings.catch_warnings():  # torch 2.13 deprecates quantized dtypes; they still exist
         warnings.simplefilter("ignore", UserWarning)
         return torch.quantize_per_tensor(torch.ones(2), 0.1, 0, torch.quint8)
+
+
+def shrunk_storage() -> torch.Tensor:
+    """A tensor whose storage was freed under it, as FSDP frees unsharded parameters."""
+    tensor = torch.ones(4)
+    tensor.untyped_storage().resize_(0)
+    return tensor
+
+
+def fake_tensor() -> torch.Tensor:
+    with FakeTensorMode():
+        return torch.ones(2)
+
+
+class CopyingNumpy(torch.Tensor):
+    """A subclass whose numpy() hands back a copy: share() must notice, not return it."""
+
+    def numpy(self, *, force: bool = False) -> npt.NDArray[Any]:
+        return super().numpy(force=force).copy()
+
+
+def copying_subclass() -> torch.Tensor:
+    return torch.arange(3.0).as_subclass(CopyingNumpy)
 
 
 def address(array: npt.NDArray[Any]) -> int:
@@ -170,6 +194,9 @@ UNSHAREABLE: list[tuple[str, Callable[[], object], str]] = [
         "nested",
     ),
     ("uint1", lambda: torch.zeros(2, dtype=torch.uint8).view(torch.bits8), "dtype"),
+    ("shrunk storage", shrunk_storage, "short-storage"),
+    ("fake tensor", fake_tensor, "no-storage"),
+    ("subclass numpy() copies", copying_subclass, "torch"),
     ("list", lambda: [1.0, 2.0], "type"),
     ("scalar", lambda: np.float64(1.0), "type"),
 ]
@@ -231,6 +258,11 @@ def test_unshareable_inputs_never_crash_the_process() -> None:
         memmap = np.memmap({str(_readonly_memmap_path())!r}, dtype=np.float64, mode="r")
         results["read-only memmap"] = type(aliasguard.share(memmap).value).__name__
         results["flipped memmap"] = type(aliasguard.own(memmap[::-1]).value).__name__
+        from test_convert import shrunk_storage
+        try:
+            aliasguard.own(shrunk_storage())  # a plain clone() of it segfaults
+        except aliasguard.ConversionError as error:
+            results["own shrunk storage"] = error.reason
         print(json.dumps(results))
         """
     )
@@ -243,7 +275,45 @@ def test_unshareable_inputs_never_crash_the_process() -> None:
         **{name: reason for name, _, reason in UNSHAREABLE},
         "read-only memmap": "Tensor",
         "flipped memmap": "Tensor",
+        "own shrunk storage": "short-storage",
     }
+
+
+def test_tensors_without_memory_inside_transforms_are_refused() -> None:
+    # A functional tensor's data pointer is 0 and a vmap tensor has no storage: torch's own
+    # numpy() returns garbage for the first. Neither may reach NumPy.
+    seen: list[str] = []
+
+    def convert(tensor: torch.Tensor) -> torch.Tensor:
+        with pytest.raises(ShareError) as shared:
+            share(tensor)
+        with pytest.raises(ConversionError) as owned:
+            own(tensor)
+        seen.extend([shared.value.reason, owned.value.reason])
+        return tensor
+
+    torch.func.functionalize(convert)(torch.arange(4.0))
+    torch.func.vmap(convert)(torch.zeros(2, 3))
+    assert seen == ["no-storage"] * 4
+
+
+@pytest.mark.parametrize("spelling", [np.ulonglong, np.longlong, np.uint64, np.intc])
+def test_every_spelling_of_a_dtype_converts(spelling: type[np.generic]) -> None:
+    # np.ulonglong equals np.uint64 but has its own type code, which torch.from_numpy refuses.
+    array = np.array([1, 2, 3], dtype=spelling)
+    shared = share(array).value
+    assert shared.data_ptr() == address(array)
+    expected = torch.tensor([1, 2, 3])
+    assert torch.equal(shared.long(), expected)
+    assert torch.equal(own(array).value.long(), expected)
+    assert torch.equal(own(array.astype(array.dtype.newbyteorder(">"))).value.long(), expected)
+    assert torch.equal(own(array, dtype=np.float64, casting="unsafe").value, expected.double())
+
+
+def test_share_of_an_empty_array_ignores_strides_it_never_steps() -> None:
+    base = np.zeros(8, np.float32)
+    odd = np.lib.stride_tricks.as_strided(base, shape=(0, 3), strides=(6, 2))
+    assert share(odd).value.shape == (0, 3)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -382,6 +452,10 @@ def test_own_tensor_to_numpy_casts_under_the_same_rules() -> None:
         (torch.empty(2, device="meta"), {}, "meta"),
         (torch.arange(3.0), {"device": "cuda"}, "device"),
         (torch.arange(3.0), {"dtype": torch.quint8}, "dtype"),
+        (torch.arange(3.0), {"device": "nonsense"}, "device"),
+        (torch.arange(3.0), {"device": 3.5}, "device"),
+        (np.arange(3.0), {"dtype": ("f4", -1)}, "dtype"),
+        (fake_tensor, {}, "no-storage"),
         ("text", {}, "type"),
     ],
 )
@@ -403,6 +477,12 @@ def test_own_to_a_device_this_torch_lacks_is_a_conversion_error() -> None:
     with pytest.raises(ConversionError, match=r"^own\(\) cannot place a tensor on cuda") as caught:
         own(np.arange(3.0), device="cuda")
     assert caught.value.reason == "device"
+
+
+def test_own_names_both_byte_orders_when_only_the_order_changes() -> None:
+    with pytest.raises(CastError) as caught:
+        own(np.arange(3, dtype=">f8"), casting="no")
+    assert "float64 (>f8) to float64 (<f8)" in str(caught.value).splitlines()[0]
 
 
 def test_own_rejects_an_unknown_casting_rule() -> None:

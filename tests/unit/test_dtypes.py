@@ -76,6 +76,8 @@ def test_rules_match_ml_dtypes_for_bfloat16_where_it_defines_safety() -> None:
         ("float8_e4m3fn", "float16", "safe", True),
         ("float8_e8m0fnu", "float16", "safe", False),  # 2**-127 is below float16's range
         ("float8_e8m0fnu", "bfloat16", "safe", True),
+        ("bool", "float8_e8m0fnu", "safe", False),  # e8m0 has no zero: False has no image
+        ("bool", "float8_e5m2", "safe", True),
         ("float32", "bfloat16", "same_kind", True),
         ("bfloat16", "int64", "same_kind", False),
         ("complex32", "complex64", "safe", True),

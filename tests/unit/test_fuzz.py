@@ -179,7 +179,7 @@ def test_cli_passes_correct_stages(name: str, capsys: pytest.CaptureFixture[str]
         ("examples.pipeline", "the target is MODULE:FUNCTION"),
         ("examples.nowhere:normalize", "importing examples.nowhere failed (ModuleNotFoundError"),
         ("examples.pipeline:nope", "examples.pipeline has no attribute 'nope'"),
-        ("examples.pipeline:__doc__", "it is a str, not a function"),
+        ("examples.pipeline:__doc__", "examples.pipeline.__doc__ is a str, not a function"),
         ("os.path:join", "found no contract to check on join()"),
     ],
 )

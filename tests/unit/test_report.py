@@ -136,6 +136,19 @@ def test_cli_reports_a_worker_that_cannot_start(
     assert "boom" in capsys.readouterr().err
 
 
+def test_ctrl_c_ends_the_report_with_one_line_and_status_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted() -> Report:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_report, "run_report", interrupted)
+    assert _cli.main(["report"]) == 130
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "aliasguard report: interrupted, nothing more was run.\n"
+
+
 def test_cli_without_a_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         _cli.main([])

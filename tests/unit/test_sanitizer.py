@@ -311,6 +311,21 @@ def test_the_message_names_the_op_the_argument_the_borrow_and_the_share_call_sit
     assert str(Path(aliasguard.__file__).parent) not in "\n".join(rest)  # own frames trimmed
 
 
+def test_a_buffer_lent_twice_blames_the_borrow_that_was_written() -> None:
+    cache = np.zeros(4, dtype=np.float32)
+    with sanitize():
+        first, first_line = share(cache).value, line_of_caller()
+        second, second_line = share(cache).value, line_of_caller()
+        with pytest.raises(AliasingError) as through_first:
+            first[1:].mul_(2)  # a view of the first borrow: that borrow is to blame
+        with pytest.raises(AliasingError) as through_source:
+            from_numpy(cache).add_(1)  # neither borrow's tensor: the newest is the likelier
+    assert f"line {first_line}," in str(through_first.value)
+    assert f"line {second_line}," not in str(through_first.value)
+    assert f"line {second_line}," in str(through_source.value)
+    assert second.data_ptr() == first.data_ptr()
+
+
 def test_an_out_argument_is_named_in_the_message() -> None:
     with sanitize():
         tensor = share(np.zeros(3, dtype=np.float32)).value

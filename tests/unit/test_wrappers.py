@@ -569,6 +569,39 @@ def test_pickle_round_trip_is_fresh_memory_of_the_same_kind(wrapper: Shared[Any]
     assert restored.source is None
 
 
+def test_out_of_band_pickle_is_fresh_memory_too(wrapper: Shared[Any]) -> None:
+    # Protocol 5 hands arrays over out of band: unpickled, they would view the original's memory.
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(wrapper, protocol=5, buffer_callback=buffers.append)
+    restored: Shared[Any] = pickle.loads(data, buffers=buffers)
+    assert type(restored) is type(wrapper)
+    assert same_values(restored.value, wrapper.value)
+    if is_owned(wrapper):
+        assert not shares_memory(restored.value, wrapper.value)
+
+
+@pytest.mark.parametrize("protocol", range(2, pickle.HIGHEST_PROTOCOL + 1))
+def test_an_unpickled_owned_array_owns_its_memory(protocol: int) -> None:
+    original = own(torch.arange(6.0).reshape(2, 3))
+    restored = pickle.loads(pickle.dumps(original, protocol=protocol))
+    assert restored.value.flags.owndata
+    assert restored.value.flags.writeable
+    assert np.array_equal(restored.value, original.value)
+
+
+def test_owned_refuses_a_tensor_whose_storage_another_tensor_holds() -> None:
+    source = torch.zeros(3, requires_grad=True)
+    with pytest.raises(AliasingError, match=r"^Owned\(\) got a tensor whose storage another"):
+        Owned(source.detach())
+    with pytest.raises(AliasingError, match=r"a \.detach\(\), \.data or set_\(\) alias"):
+        Owned(source.data)
+    # An op's output that autograd keeps for backward is still the caller's alone.
+    assert type(Owned(source.exp())) is Owned
+    detached = source.detach()
+    del source
+    assert type(Owned(detached)) is Owned  # the other holder is gone
+
+
 # ----------------------------------------------------------------------------------------------
 # Moved handles.
 
