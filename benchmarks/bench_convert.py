@@ -49,6 +49,14 @@ class Comparison:
             return self.round_ratio
         return self.ours_seconds / self.raw_seconds
 
+    def describe_ratio(self, time_suffix: str = "") -> str:
+        """``"4.10x faster"`` (or ``"slower"``) for speed-up targets, else ``"1.53x"`` + suffix."""
+        if "faster" not in self.target:
+            return f"{self.ratio:.2f}x{time_suffix}"
+        if self.ratio <= 1:
+            return f"{1 / self.ratio:.2f}x faster"
+        return f"{self.ratio:.2f}x slower"
+
 
 def _time_per_call(function: Callable[[], object], calls: int) -> float:
     start = time.perf_counter()
@@ -261,12 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"{'case':<24} {'ours':>11} {'raw':>11} {'raw route':<18} {'ratio':>13}  target")
         for c in comparisons:
-            if "faster" not in c.target:
-                shown = f"{c.ratio:.2f}x"
-            elif c.ratio <= 1:
-                shown = f"{1 / c.ratio:.2f}x faster"
-            else:
-                shown = f"{c.ratio:.2f}x slower"
+            shown = c.describe_ratio()
             print(
                 f"{c.name:<24} {c.ours_seconds * 1e6:>9.2f}us {c.raw_seconds * 1e6:>9.2f}us "
                 f"{c.raw_route:<18} {shown:>13}  {c.target} {'met' if c.met else 'MISSED'}"

@@ -78,12 +78,7 @@ def _target_rows(comparisons: list[Comparison]) -> list[str]:
         "|---|---:|---|---:|---:|---|",
     ]
     for c in comparisons:
-        if "faster" not in c.target:
-            ratio = f"{c.ratio:.2f}x the time"
-        elif c.ratio <= 1:
-            ratio = f"{1 / c.ratio:.2f}x faster"
-        else:
-            ratio = f"{c.ratio:.2f}x slower"
+        ratio = c.describe_ratio(" the time")
         met = "met" if c.met else "**missed**"
         rows.append(
             f"| {c.name} | {_duration(c.ours_seconds)} | `{c.raw_route}` | "
