@@ -128,7 +128,9 @@ def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
         if type(value) is not torch.Tensor:
             inner = _torch_compat.wrapped_tensors(value)
             if inner is not None:
-                return [buffer for tensor in inner for buffer in _buffers(tensor)]
+                # A subclass may hold tensors besides memory of its own: compare both.
+                outer = [] if _is_opaque(value) else [value]
+                return outer + [buffer for tensor in inner for buffer in _buffers(tensor)]
         if value.layout == torch.strided and not value.is_nested:
             return [value]
         components = _torch_compat.component_tensors(value)
@@ -176,12 +178,20 @@ _MAX_SOLVER_REACH: Final = 2**62
 _MAX_NUMPY_DIMS: Final = 64
 
 
-def _solver_ghost(extent: Extent, address: int) -> np.ndarray[Any, Any] | None:
-    """`_ghost_array` without the axes that cannot change the answer, or ``None`` if NumPy can't.
+def _solver_input(
+    value: np.ndarray[Any, Any] | torch.Tensor, extent: Extent
+) -> np.ndarray[Any, Any] | None:
+    """What NumPy's solver compares for ``value``, or ``None`` where NumPy cannot build it.
 
-    Axes of length one and zero-stride axes touch no byte that the rest does not, and dropping them
+    A NumPy array goes as it is, and a tensor as a ghost of its layout, unless the layout has axes
+    of length one or zero stride: those touch no byte the other axes do not, and dropping them
     keeps ``expand(2**60)`` and more than 64 dimensions within what NumPy can build.
     """
+    if 1 not in extent.shape and 0 not in extent.strides:
+        if isinstance(value, np.ndarray):
+            return value
+        if len(extent.shape) <= _MAX_NUMPY_DIMS:
+            return _ghost_array(extent, value.data_ptr())
     kept = [
         (size, stride)
         for size, stride in zip(extent.shape, extent.strides, strict=True)
@@ -192,7 +202,7 @@ def _solver_ghost(extent: Extent, address: int) -> np.ndarray[Any, Any] | None:
     shape = tuple(size for size, _ in kept)
     strides = tuple(stride for _, stride in kept)
     try:
-        return _ghost_array(extent._replace(shape=shape, strides=strides), address)
+        return _ghost_array(extent._replace(shape=shape, strides=strides), _address(value))
     except (ValueError, OverflowError):  # a layout NumPy refuses to build
         return None
 
@@ -211,8 +221,8 @@ def _pair_overlaps(
     # The bounding ranges intersect; only the exact solver can tell interleaved strides apart.
     if a.stop - a.start >= _MAX_SOLVER_REACH or b.stop - b.start >= _MAX_SOLVER_REACH:
         return True
-    left = _solver_ghost(a, _address(first))
-    right = _solver_ghost(b, _address(second))
+    left = _solver_input(first, a)
+    right = _solver_input(second, b)
     if left is None or right is None:
         return True
     try:

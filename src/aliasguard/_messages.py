@@ -218,9 +218,10 @@ def own_no_numpy_dtype(dtype: object, info: DtypeInfo | None) -> str:
 
 
 def own_numpy_only_cast(dtype: np.dtype[Any], target: str) -> str:
+    step = "np.complex128" if dtype.kind == "c" else "np.float64"
     return (
         f"own() cannot cast an array of dtype {dtype} to {target}: only NumPy reads {dtype}, and "
-        f"NumPy has no {target}. Cast in two steps: own(a.astype(np.float64), dtype={target!r}, "
+        f"NumPy has no {target}. Cast in two steps: own(a.astype({step}), dtype={target!r}, "
         "casting='same_kind')."
     )
 

@@ -74,21 +74,27 @@ def memory_problem(tensor: torch.Tensor) -> str | None:
     ``"short-storage"``: the storage holds fewer bytes than the shape reaches, as after FSDP's
     ``untyped_storage().resize_(0)``; reading it reads freed memory, or crashes.
     """
-    if tensor.numel() == 0:
-        return None
-    if is_fake(tensor):  # before its data pointer, which warns when read
+    if type(tensor) is not torch.Tensor and is_fake(tensor):  # its data pointer warns when read
         return "no-storage"
     try:
         storage = tensor.untyped_storage()
         address, available = storage.data_ptr(), storage.nbytes()
     except (RuntimeError, NotImplementedError):  # no storage at all (vmap, functional)
         return "no-storage"
+    if tensor.is_contiguous():  # the common case, without a loop over the axes
+        needed = tensor.storage_offset() * tensor.element_size() + tensor.nbytes
+    elif tensor.numel() == 0:
+        needed = 0
+    else:
+        last = tensor.storage_offset() + sum(
+            (size - 1) * stride for size, stride in zip(tensor.shape, tensor.stride(), strict=True)
+        )
+        needed = (last + 1) * tensor.element_size()
+    if needed == 0 or tensor.numel() == 0:
+        return None
     if address == 0 and available > 0:  # a FakeTensor's storage: a size, no memory
         return "no-storage"
-    last = tensor.storage_offset() + sum(
-        (size - 1) * stride for size, stride in zip(tensor.shape, tensor.stride(), strict=True)
-    )
-    if (last + 1) * tensor.element_size() > available:
+    if needed > available:
         return "short-storage"
     return None
 

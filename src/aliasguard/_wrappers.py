@@ -157,7 +157,9 @@ class Owned(Shared[A_co]):
 
     Raises:
         AliasingError: ``value`` is visibly a view of other memory (an array with a ``.base``, a
-            tensor view); wrap ``own(value)`` instead.
+            tensor view), or another tensor holds its storage (a live view of it, a ``detach()``
+            or ``.data`` alias); wrap ``own(value)`` instead. A NumPy array does not record its
+            views, and neither library records ``torch.from_numpy`` aliases, so those go unseen.
     """
 
     __slots__ = ()
@@ -171,13 +173,15 @@ class Owned(Shared[A_co]):
         else:
             tensor = typing.cast("torch.Tensor", value)
             base = tensor._base
-            # A detach(), .data or set_() alias is no view, but holds the same storage. Autograd
-            # keeps such an alias of an op's output for backward, which is not the user's alias.
+            # Views of it, detach() and .data aliases and arrays exported with .numpy() hold the
+            # same storage. Autograd keeps such an alias of an op's output for backward, which
+            # is not the user's alias.
             if base is None and tensor.grad_fn is None and storage_has_other_tensors(tensor):
                 msg = (
-                    "Owned() got a tensor whose storage another tensor also holds (a .detach(), "
-                    ".data or set_() alias): an Owned value must not alias anything. "
-                    "Use aliasguard.own(value) to make a fresh copy, or share(...) to borrow it."
+                    "Owned() got a tensor whose storage another tensor also holds (a view of it, "
+                    "a .detach() or .data alias, or an array from .numpy()): an Owned value must "
+                    "not alias anything. Use aliasguard.own(value) to make a fresh copy, or "
+                    "share(...) to borrow it."
                 )
                 raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         if base is not None:

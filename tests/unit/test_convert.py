@@ -479,6 +479,17 @@ def test_own_to_a_device_this_torch_lacks_is_a_conversion_error() -> None:
     assert caught.value.reason == "device"
 
 
+@pytest.mark.parametrize(
+    ("dtype", "first_step"), [(np.longdouble, "np.float64"), (np.clongdouble, "np.complex128")]
+)
+def test_a_cast_only_numpy_can_start_names_a_lossless_first_step(
+    dtype: type[np.generic], first_step: str
+) -> None:
+    with pytest.raises(ConversionError) as caught:
+        own(np.ones(2, dtype), dtype="bfloat16" if first_step == "np.float64" else "complex32")
+    assert f"own(a.astype({first_step})," in str(caught.value).splitlines()[0]
+
+
 def test_own_names_both_byte_orders_when_only_the_order_changes() -> None:
     with pytest.raises(CastError) as caught:
         own(np.arange(3, dtype=">f8"), casting="no")

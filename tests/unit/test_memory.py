@@ -98,3 +98,21 @@ def test_a_reach_past_int64_is_may_overlap_never_a_wrong_false(offset: int) -> N
     buffer = np.zeros(16, np.uint8)
     huge = as_strided(buffer, (3, 2**40), (2**62, 1), writeable=False)
     assert shares_memory(huge, buffer[1 + offset : 2 + offset])
+
+
+class Scaled(torch.Tensor):
+    """A subclass with memory of its own that also names an inner tensor to torch.compile."""
+
+    scale: torch.Tensor
+
+    def __tensor_flatten__(self) -> tuple[list[str], None]:
+        return ["scale"], None
+
+
+def test_a_subclass_with_memory_of_its_own_is_compared_with_it_too() -> None:
+    array = np.zeros(4, np.float32)
+    scaled = from_numpy(array).as_subclass(Scaled)
+    scaled.scale = torch.ones(1)
+    assert shares_memory(scaled, array)
+    assert shares_memory(scaled, scaled.scale)
+    assert not shares_memory(scaled, np.zeros(4))

@@ -593,8 +593,13 @@ def test_owned_refuses_a_tensor_whose_storage_another_tensor_holds() -> None:
     source = torch.zeros(3, requires_grad=True)
     with pytest.raises(AliasingError, match=r"^Owned\(\) got a tensor whose storage another"):
         Owned(source.detach())
-    with pytest.raises(AliasingError, match=r"a \.detach\(\), \.data or set_\(\) alias"):
+    with pytest.raises(AliasingError, match=r"a view of it, a \.detach\(\) or \.data alias"):
         Owned(source.data)
+    fresh = torch.zeros(4)
+    head = fresh[:2]  # a live view holds the storage too
+    with pytest.raises(AliasingError, match="storage another tensor also holds"):
+        Owned(fresh)
+    del head
     # An op's output that autograd keeps for backward is still the caller's alone.
     assert type(Owned(source.exp())) is Owned
     detached = source.detach()
