@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import dataclasses
 import functools
 import inspect
 import os
@@ -64,6 +65,14 @@ ARRAY: Final = 2  # a bare jaxtyping annotation or array class: dtype and shape 
 OTHER: Final = 3  # anything else: checked by beartype
 
 _KIND_NAMES: Final = {SHARED: "Shared", OWNED: "Owned"}
+#: What symbolic axis expressions may call ("min(n,2)"), as under jaxtyping.
+_AXIS_BUILTINS: Final = {"min": min, "max": max, "abs": abs, "int": int, "round": round}
+#: NumPy's refusals of a write into a read-only array (item assignment, ufunc out=): only these
+#: are reported as a borrow violation, never another ValueError that mentions "read-only".
+_NUMPY_READ_ONLY_ERRORS: Final = (
+    "assignment destination is read-only",
+    "output array is read-only",
+)
 _NO_VALUE: Final = object()
 _Tensor = torch.Tensor
 _ndarray = np.ndarray
@@ -130,39 +139,70 @@ def _compile_hint(name: str, position: int | None, hint: object) -> Slot:
 
 
 def _resolved_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    """The function's annotations, evaluated; a NameError propagates (the name may come later)."""
     try:
         return typing.get_type_hints(function, include_extras=True)
-    except (NameError, TypeError) as error:
+    except NameError:
+        raise
+    except (TypeError, SyntaxError, AttributeError) as error:
         raise TypeError(messages.unresolvable_annotations(function, error)) from None
 
 
-def _compile_signature(
-    function: Callable[..., Any],
-) -> tuple[tuple[Slot, ...], Slot | None, dict[str, object]]:
+class _Signature(typing.NamedTuple):
+    slots: tuple[Slot, ...]
+    return_slot: Slot | None
+    #: Every parameter's default, for the exclusivity and freshness rules.
+    defaults: dict[str, object]
+    #: The defaults of annotated parameters, checked like passed values when the caller omits them.
+    checked_defaults: dict[str, object]
+    #: ``*args`` and ``**kwargs`` annotations, applied to each extra argument.
+    var_positional: Slot | None
+    var_keyword: Slot | None
+    named: frozenset[str]
+
+
+def _compile_signature(function: Callable[..., Any]) -> _Signature:
     hints = _resolved_hints(function)
     slots: list[Slot] = []
     defaults: dict[str, object] = {}
+    checked_defaults: dict[str, object] = {}
+    var_positional = var_keyword = None
     position = 0
     for parameter in inspect.signature(function).parameters.values():
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue  # *args / **kwargs are passed through unchecked
+        hint = hints.get(parameter.name, _NO_VALUE)
+        annotated = hint is not _NO_VALUE and hint is not Any
+        if parameter.kind == parameter.VAR_POSITIONAL:
+            if annotated:  # each extra positional argument, numbered from its first position
+                var_positional = _compile_hint(parameter.name, position, hint)
+            continue
+        if parameter.kind == parameter.VAR_KEYWORD:
+            if annotated:
+                var_keyword = _compile_hint(parameter.name, None, hint)
+            continue
         index: int | None = None
         if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
             index = position
             position += 1
         if parameter.default is not parameter.empty:
             defaults[parameter.name] = parameter.default
-        hint = hints.get(parameter.name, _NO_VALUE)
-        if hint is _NO_VALUE or hint is Any:
+        if not annotated:
             continue
-        slots.append(_compile_hint(parameter.name, index, hint))
+        slot = _compile_hint(parameter.name, index, hint)
+        slots.append(slot)
+        if parameter.default is not parameter.empty and parameter.default is not None:
+            if slot.kind == OWNED:
+                raise TypeError(messages.owned_default(function, parameter.name))
+            checked_defaults[parameter.name] = parameter.default
     returned = hints.get("return", _NO_VALUE)
     return_slot = (
         None
         if returned is _NO_VALUE or returned is Any
         else _compile_hint("return", None, returned)
     )
-    return tuple(slots), return_slot, defaults
+    named = frozenset(inspect.signature(function).parameters)
+    return _Signature(
+        tuple(slots), return_slot, defaults, checked_defaults, var_positional, var_keyword, named
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -196,9 +236,11 @@ def _match_dims(
         else:  # symbolic: evaluated against the integer sizes bound so far
             names = {key: value for key, value in memo.items() if isinstance(value, int)}
             try:
-                expected = eval(argument, {"__builtins__": {}}, names)
+                expected = eval(argument, {"__builtins__": _AXIS_BUILTINS}, names)
             except NameError:
                 return f"axis {argument} refers to an axis no earlier argument bound"
+            except Exception as error:  # the expression's own failure: n//k with k == 0
+                return f"axis {argument} cannot be evaluated ({type(error).__name__}: {error})"
             if size != expected:
                 return f"axis {argument} is {size} here but evaluates to {expected}"
     return None
@@ -321,56 +363,113 @@ class _Checker:
     """The per-call logic for one decorated function."""
 
     __slots__ = (
+        "checked_defaults",
         "defaults",
         "exhaustive",
         "function",
-        "last_moves",
+        "named",
         "needs_overlap",
         "positional_names",
         "recent_returns",
         "return_slot",
+        "returns_made",
         "slots",
+        "var_keyword",
+        "var_positional",
     )
 
     def __init__(self, function: Callable[..., Any], *, exhaustive: bool) -> None:
         self.function = function
-        self.slots, self.return_slot, self.defaults = _compile_signature(function)
+        self.exhaustive = exhaustive
         self.positional_names = [
             parameter.name
             for parameter in inspect.signature(function).parameters.values()
             if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
         ]
-        self.exhaustive = exhaustive
-        # The last few Owned values returned, to catch a buffer handed out as Owned twice
-        # (dm_control #34: observation buffers overwritten on the next step).
-        self.recent_returns: collections.deque[weakref.ref[Any]] = collections.deque(maxlen=16)
-        self.last_moves: dict[str, object] = {}
-        self.needs_overlap = any(slot.kind == OWNED for slot in self.slots) or (
+        # The last few Owned values returned, numbered, to catch a buffer handed out as Owned
+        # twice (dm_control #34: observation buffers overwritten on the next step).
+        self.recent_returns: collections.deque[tuple[int, weakref.ref[Any]]] = collections.deque(
+            maxlen=16
+        )
+        self.returns_made = 0
+        self.slots: tuple[Slot, ...] | None = None
+        # A name defined later (the method's own class) is resolved at the first call instead.
+        with contextlib.suppress(NameError):
+            self._compile()
+
+    def _compile(self) -> None:
+        signature = _compile_signature(self.function)
+        self.return_slot = signature.return_slot
+        self.defaults = signature.defaults
+        self.checked_defaults = signature.checked_defaults
+        self.var_positional = signature.var_positional
+        self.var_keyword = signature.var_keyword
+        self.named = signature.named
+        self.needs_overlap = any(slot.kind == OWNED for slot in signature.slots) or (
             self.return_slot is not None and self.return_slot.kind == OWNED
         )
+        self.slots = signature.slots  # last: a set slots attribute means compiled
+
+    def _compiled_slots(self) -> tuple[Slot, ...]:
+        if self.slots is None:
+            try:
+                self._compile()
+            except NameError as error:
+                raise TypeError(messages.unresolvable_annotations(self.function, error)) from None
+        assert self.slots is not None
+        return self.slots
+
+    def _with_variadic(
+        self, slots: tuple[Slot, ...], nargs: int, kwargs: dict[str, Any]
+    ) -> tuple[Slot, ...]:
+        """The slots of this call: the named ones, then one per extra ``*args``/``**kwargs`` value."""
+        extra: list[Slot] = []
+        star = self.var_positional
+        if star is not None and star.position is not None:
+            extra += [
+                dataclasses.replace(
+                    star, name=f"{star.name}[{index - star.position}]", position=index
+                )
+                for index in range(star.position, nargs)
+            ]
+        double_star = self.var_keyword
+        if double_star is not None:
+            extra += [
+                dataclasses.replace(double_star, name=name)
+                for name in kwargs
+                if name not in self.named
+            ]
+        return (*slots, *extra) if extra else slots
 
     def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:  # noqa: PLR0915  # one pass over the slots, kept flat for speed
+        slots = self.slots if self.slots is not None else self._compiled_slots()
         memo: dict[str, Any] = {}
         nargs = len(args)
+        if self.var_positional is not None or self.var_keyword is not None:
+            slots = self._with_variadic(slots, nargs, kwargs)
         borrowed: list[tuple[Slot, torch.Tensor, int]] = []
         moves: list[tuple[Slot, Any, object]] = []
         replacements: list[tuple[Slot, object]] = []
         numpy_borrows: list[tuple[Slot, object]] = []
         values: list[tuple[Slot, object]] = []
-        for slot in self.slots:
+        returns_before = self.returns_made
+        for slot in slots:
             position = slot.position
             if position is not None and position < nargs:
                 value = args[position]
             elif slot.name in kwargs:
                 value = kwargs[slot.name]
             else:
-                continue  # a default, or missing: the function's own call reports that
+                # A default is lent to every call that omits it: it is checked like a passed value.
+                value = self.checked_defaults.get(slot.name, _NO_VALUE)
+                if value is _NO_VALUE:
+                    continue  # missing: the function's own call reports that
             values.append((slot, value))
             if value is None and slot.optional:
                 continue
             kind = slot.kind
             if kind <= OWNED:  # SHARED or OWNED
-                inner = self._unwrap(slot, value, memo, values)
+                inner = self._unwrap(slot, value, memo, values, None)
                 if kind == OWNED:
                     moves.append((slot, value, inner))
                 elif inner.__class__ is _Tensor or isinstance(inner, _Tensor):
@@ -384,7 +483,7 @@ class _Checker:
                 assert slot.spec is not None
                 problem = _check_array(slot.spec, value, memo)
                 if problem is not None:
-                    self._fail_annotation(slot, value, problem, memo, values)
+                    self._fail_annotation(slot, value, problem, values, None)
             elif not _is_bearable(value, slot.hint):
                 raise messages.beartype_violation(self.function, slot.name, value, slot.hint)
         arguments_memory: list[tuple[str, object]] = []
@@ -393,10 +492,6 @@ class _Checker:
         snapshots = self._snapshots(values) if self.exhaustive else ()
         if moves or replacements:
             args, kwargs = self._apply(args, kwargs, moves, replacements)
-        if moves:
-            self.last_moves = {slot.name: inner for slot, _, inner in moves}
-        elif self.last_moves:
-            self.last_moves = {}
         try:
             result = self.function(*args, **kwargs)
         except ValueError as error:
@@ -404,7 +499,7 @@ class _Checker:
             # the borrow, with NumPy's error chained (it cannot say which array it refused).
             if (
                 numpy_borrows
-                and "read-only" in str(error)
+                and str(error) in _NUMPY_READ_ONLY_ERRORS
                 and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows])
             ):
                 raise messages.numpy_borrow_written(self.function, numpy_borrows) from error
@@ -420,23 +515,47 @@ class _Checker:
                     self.function, slot.name, after, "a write the version counter cannot see"
                 )
         if self.return_slot is not None:
-            self._check_return(result, memo, values, arguments_memory, moves)
+            self._check_return(
+                result,
+                memo,
+                values,
+                arguments_memory=arguments_memory,
+                moves=moves,
+                returns_before=returns_before,
+            )
         return result
 
-    def _check_not_returned_before(self, inner: object, moved_in: list[object]) -> None:
-        """An Owned return must not be memory an earlier, still-alive Owned return holds."""
+    def _check_not_returned_before(
+        self, inner: object, moved_in: list[object], returns_before: int
+    ) -> None:
+        """An Owned return must not be memory an earlier, still-alive Owned return holds.
+
+        Returns numbered past ``returns_before`` came from calls nested in this one (recursion):
+        handing such a result on is handing on memory made during this call, not a second time.
+        """
         recent = self.recent_returns
-        for reference in list(recent):
+        for number, reference in list(recent):  # a copy: other threads may change the deque
             earlier = reference()
             if earlier is None:
-                recent.remove(reference)
-            elif not any(earlier is moved for moved in moved_in) and shares_memory(inner, earlier):
+                with contextlib.suppress(ValueError):  # another thread removed it first
+                    recent.remove((number, reference))
+            elif (
+                number <= returns_before
+                and not any(earlier is moved for moved in moved_in)
+                and shares_memory(inner, earlier)
+            ):
                 raise messages.returned_again(self.function, inner)
+        self.returns_made += 1
         with contextlib.suppress(TypeError):  # values without weak references are not tracked
-            recent.append(weakref.ref(inner))
+            recent.append((self.returns_made, weakref.ref(inner)))
 
     def _unwrap(
-        self, slot: Slot, value: Any, memo: dict[str, Any], values: list[tuple[Slot, object]]
+        self,
+        slot: Slot,
+        value: Any,
+        memo: dict[str, Any],
+        values: list[tuple[Slot, object]],
+        moved: dict[str, object] | None,
     ) -> Any:
         cls = value.__class__
         if slot.kind == OWNED:
@@ -450,7 +569,7 @@ class _Checker:
         assert slot.spec is not None
         problem = _check_array(slot.spec, inner, memo)
         if problem is not None:
-            self._fail_annotation(slot, inner, problem, memo, values)
+            self._fail_annotation(slot, inner, problem, values, moved)
         return inner
 
     def _fail_annotation(
@@ -458,10 +577,11 @@ class _Checker:
         slot: Slot,
         value: object,
         problem: tuple[str, str],
-        memo: dict[str, Any],
         values: list[tuple[Slot, object]],
+        moved: dict[str, object] | None,
     ) -> typing.NoReturn:
-        bindings = self._bindings(values[:-1], self.last_moves)
+        """Raise the mismatch; ``moved`` maps this call's moved parameters to their values."""
+        bindings = self._bindings(values[:-1], moved)
         raise messages.annotation_mismatch(self.function, slot, value, problem, bindings)
 
     def _bindings(
@@ -547,16 +667,19 @@ class _Checker:
         result: object,
         memo: dict[str, Any],
         values: list[tuple[Slot, object]],
+        *,
         arguments_memory: list[tuple[str, object]],
         moves: list[tuple[Slot, Any, object]],
+        returns_before: int,
     ) -> None:
         slot = self.return_slot
         assert slot is not None
         if result is None and slot.optional:
             return
         values = [*values, (slot, result)]
+        moved = {moved_slot.name: inner for moved_slot, _, inner in moves}
         if slot.kind in (SHARED, OWNED):
-            inner = self._unwrap(slot, result, memo, values)
+            inner = self._unwrap(slot, result, memo, values, moved)
             if slot.kind == OWNED:
                 moved_in = [moved for _, _, moved in moves]
                 for name, other in arguments_memory:
@@ -564,12 +687,12 @@ class _Checker:
                         continue
                     if shares_memory(inner, other):
                         raise messages.not_fresh(self.function, inner, name)
-                self._check_not_returned_before(inner, moved_in)
+                self._check_not_returned_before(inner, moved_in, returns_before)
         elif slot.kind == ARRAY:
             assert slot.spec is not None
             problem = _check_array(slot.spec, result, memo)
             if problem is not None:
-                self._fail_annotation(slot, result, problem, memo, values)
+                self._fail_annotation(slot, result, problem, values, moved)
         elif not _is_bearable(result, slot.hint):
             raise messages.beartype_violation(self.function, "return", result, slot.hint)
 
@@ -670,6 +793,17 @@ def checked(
     def decorate(target: Callable[P, R]) -> Callable[P, R]:
         if _disabled():
             return target
+        if isinstance(target, staticmethod | classmethod):
+            # Check the function inside, and keep how the class binds it.
+            method = typing.cast("Any", target)
+            return typing.cast("Callable[P, R]", type(method)(decorate(method.__func__)))
+        candidate: object = target  # inspected as an object, so checkers keep target's type
+        if isinstance(candidate, type) or not (
+            inspect.isfunction(candidate)
+            or inspect.ismethod(candidate)
+            or hasattr(candidate, "__wrapped__")
+        ):
+            raise TypeError(messages.not_a_function(candidate))
         deferred = (
             inspect.iscoroutinefunction,
             inspect.isgeneratorfunction,

@@ -212,7 +212,25 @@ def deferred_body(function: Callable[..., Any]) -> str:
 
 def unresolvable_annotations(function: Callable[..., Any], error: BaseException) -> str:
     return (
-        f"@checked cannot resolve the annotations of {function_name(function)} ({error}): "
-        "every name in an annotation must be importable where the function is defined. "
-        "Import the missing name at module level (not only under TYPE_CHECKING)."
+        f"@checked cannot resolve the annotations of {function_name(function)} "
+        f"({type(error).__name__}: {error}): every name in an annotation must be defined in the "
+        "function's module by its first call. Import the missing name at module level (not only "
+        "under TYPE_CHECKING), or fix the annotation's spelling."
+    )
+
+
+def not_a_function(target: object) -> str:
+    kind = "class" if isinstance(target, type) else type(target).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return (
+        f"@checked decorates functions and methods, got {article} {kind} ({target!r:.60}): it checks one "
+        "signature per call. Decorate the function itself (for a class, its methods)."
+    )
+
+
+def owned_default(function: Callable[..., Any], parameter: str) -> str:
+    return (
+        f"@checked cannot check {function_name(function)}: parameter '{parameter}' is Owned but "
+        "has a default value, and a default is one object every call receives, so no call can "
+        "own it. Default to None (annotate Owned[...] | None) and make a fresh value inside."
     )

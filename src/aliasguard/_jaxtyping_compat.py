@@ -155,12 +155,36 @@ def _array_class(annotation: object) -> type | tuple[type, ...]:
     raise TypeError(msg)
 
 
+def _scalar_names_of(annotation: object) -> frozenset[str] | None:
+    """jaxtyping's names of the dtypes ``NDArray[np.float32]`` (or ``np.floating``...) admits."""
+    if typing.get_origin(annotation) is not np.ndarray:
+        return None
+    arguments = typing.get_args(annotation)
+    dtype_arguments = typing.get_args(arguments[1]) if len(arguments) == 2 else ()
+    scalar = dtype_arguments[0] if dtype_arguments else None
+    if not (isinstance(scalar, type) and issubclass(scalar, np.generic)):
+        return None  # NDArray[Any], a TypeVar: any dtype
+    return frozenset(
+        numpy_dtype_name(np.dtype(kind))
+        for kind in set(np.sctypeDict.values())
+        if issubclass(kind, scalar)
+    )
+
+
 def spec_of(annotation: object) -> ArraySpec:
     """Compile a jaxtyping annotation, or a bare ``np.ndarray``/``torch.Tensor`` class."""
+    if annotation is typing.Any or annotation is object:
+        annotation = np.ndarray | torch.Tensor  # Shared[Any]: any array or tensor
     if not is_jaxtyping_annotation(annotation):
         array_class = _array_class(annotation)
-        name = getattr(annotation, "__name__", repr(annotation))
-        return ArraySpec(annotation, array_class, None, None, None, None, (), name)
+        names = _scalar_names_of(annotation)
+        # NDArray[np.float32] calls itself "ndarray": its repr names the dtype too.
+        name = (
+            repr(annotation)
+            if names is not None
+            else getattr(annotation, "__name__", repr(annotation))
+        )
+        return ArraySpec(annotation, array_class, None, names, None, None, (), name)
     from jaxtyping import _array_types as parsed  # private: the any-dtype sentinel
 
     dtypes: Any = getattr(annotation, "dtypes", None)
