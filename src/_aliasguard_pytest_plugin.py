@@ -9,8 +9,9 @@ Options (command line, or the ini keys of the same name with underscores):
 
 - ``--aliasguard-packages=pkg1,pkg2`` / ``aliasguard_packages``: apply `aliasguard.checked` to
   every function of those packages whose annotations use ``Shared``/``Owned``/jaxtyping;
-- ``--aliasguard-sanitize`` / ``aliasguard_sanitize = true``: run each test inside
-  `aliasguard.sanitize()`. Mark a test ``@pytest.mark.aliasguard_unsanitized`` to run it outside.
+- ``--aliasguard-sanitize`` / ``aliasguard_sanitize = true``: run each test, its fixtures'
+  setup and teardown included, inside `aliasguard.sanitize()`. Mark a test
+  ``@pytest.mark.aliasguard_unsanitized`` to run it outside.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def _packages(config: pytest.Config) -> list[str]:
     if option:
         return [name.strip() for name in option.split(",") if name.strip()]
     ini: list[str] = config.getini("aliasguard_packages")
-    return [name.strip(",").strip() for name in ini if name.strip(",").strip()]
+    # Whitespace separates ini values; commas too, as on the command line ("pkga,pkgb").
+    return [name.strip() for value in ini for name in value.split(",") if name.strip()]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -77,15 +79,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     parts: list[str] = []
-    if config.stash.get(_HOOK_KEY, None) is not None:
+    hook = config.stash.get(_HOOK_KEY, None)
+    if hook is not None:
         parts.append(f"checked packages: {', '.join(_packages(config))}")
+        if hook.skipped:
+            # Functions the hook saw but could not check: say so rather than pass them silently.
+            names = ", ".join(name for name, _ in hook.skipped[:3])
+            more = f" and {len(hook.skipped) - 3} more" if len(hook.skipped) > 3 else ""
+            parts.append(
+                f"not checked, annotations unresolvable at run time: {names}{more} "
+                "(import their names at module level)"
+            )
     if config.stash.get(_SANITIZE_KEY, False):
         parts.append("sanitize: on")
     return f"aliasguard: {'; '.join(parts)}" if parts else None
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+def _sanitized(item: pytest.Item) -> Generator[None, None, None]:
     if not item.config.stash.get(_SANITIZE_KEY, False) or item.get_closest_marker(
         "aliasguard_unsanitized"
     ):
@@ -95,3 +105,20 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
     with aliasguard.sanitize():
         yield
+
+
+# Setup and teardown too: fixtures make borrows and write data, and a borrow made outside any
+# sanitizer is never registered.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _sanitized(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _sanitized(item)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    yield from _sanitized(item)

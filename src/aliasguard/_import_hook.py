@@ -22,13 +22,14 @@ from ._checking import checked, involves_contract
 __all__ = ["ImportHook", "install_import_hook"]
 
 
-def _wants_checking(function: Callable[..., Any]) -> bool:
+def _contract_hints(function: Callable[..., Any]) -> bool | str:
+    """True when the annotations use our contracts, False when not, or why they cannot be read."""
     if getattr(function, "__aliasguard_checked__", False):
         return False
     try:
         hints = typing.get_type_hints(function, include_extras=True)
-    except Exception:  # unresolvable annotations: nothing we could check
-        return False
+    except Exception as error:  # names imported only under TYPE_CHECKING, typos
+        return f"{type(error).__name__}: {error}"
     return any(involves_contract(hint) for hint in hints.values())
 
 
@@ -40,16 +41,38 @@ class ImportHook:
     Attributes:
         packages: the watched package names.
         instrumented: qualified names of the functions and methods it wrapped, in order.
+        skipped: ``(qualified name, reason)`` of annotated functions it could not check, because
+            their annotations cannot be evaluated at run time (names imported only under
+            ``TYPE_CHECKING``, misspelt names).
     """
 
     def __init__(self, packages: tuple[str, ...], *, exhaustive: bool) -> None:
         self.packages = packages
         self.exhaustive = exhaustive
         self.instrumented: list[str] = []
+        self.skipped: list[tuple[str, str]] = []
         self._finder = _Finder(self)
+        # id(original) -> (original, checked): to rebind names that re-export a function.
+        self._replaced: dict[int, tuple[object, object]] = {}
 
     def _check(self, function: Callable[..., Any]) -> Callable[..., Any]:
         return checked(exhaustive=self.exhaustive)(function)
+
+    def _checked_version(
+        self, function: types.FunctionType, owner: str
+    ) -> Callable[..., Any] | None:
+        """The checked function, or None when it has no contract (or cannot be read: recorded)."""
+        wanted = _contract_hints(function)
+        name = f"{owner}.{function.__qualname__}"
+        if isinstance(wanted, str):
+            self.skipped.append((name, wanted))
+            return None
+        if not wanted:
+            return None
+        wrapped = self._check(function)
+        self._replaced[id(function)] = (function, wrapped)
+        self.instrumented.append(name)
+        return wrapped
 
     def watches(self, module_name: str) -> bool:
         return any(module_name == p or module_name.startswith(p + ".") for p in self.packages)
@@ -60,28 +83,71 @@ class ImportHook:
         for name, value in list(namespace.items()):
             if getattr(value, "__module__", None) != module.__name__:
                 continue  # imported from elsewhere: its own module decides
-            if isinstance(value, types.FunctionType) and _wants_checking(value):
-                namespace[name] = self._check(value)
-                self.instrumented.append(f"{module.__name__}.{value.__qualname__}")
+            if isinstance(value, types.FunctionType):
+                wrapped = self._checked_version(value, module.__name__)
+                if wrapped is not None:
+                    namespace[name] = wrapped
             elif isinstance(value, type):
                 self._instrument_class(value)
 
     def _instrument_class(self, cls: type) -> None:
         for name, member in list(vars(cls).items()):
-            if isinstance(member, staticmethod | classmethod):
-                inner: object = typing.cast("Any", member).__func__
-                if isinstance(inner, types.FunctionType) and _wants_checking(inner):
-                    wrapped = self._check(inner)
-                    rewrapped: object = (
-                        staticmethod(wrapped)
-                        if isinstance(member, staticmethod)
-                        else classmethod(wrapped)
-                    )
-                    setattr(cls, name, rewrapped)
-                    self.instrumented.append(f"{cls.__module__}.{inner.__qualname__}")
-            elif isinstance(member, types.FunctionType) and _wants_checking(member):
-                setattr(cls, name, self._check(member))
-                self.instrumented.append(f"{cls.__module__}.{member.__qualname__}")
+            replacement = self._checked_member(cls, member)
+            if replacement is not None:
+                setattr(cls, name, replacement)
+
+    def _checked_member(self, cls: type, member: object) -> object | None:
+        """The checked replacement of one class attribute, or None to leave it."""
+        owner = cls.__module__
+        if isinstance(member, staticmethod | classmethod):
+            binding: Any = typing.cast("Any", member)
+            inner: object = binding.__func__
+            if isinstance(inner, types.FunctionType):
+                wrapped = self._checked_version(inner, owner)
+                if wrapped is not None:
+                    rebound: object = type(binding)(wrapped)
+                    return rebound
+        elif isinstance(member, types.FunctionType):
+            return self._checked_version(member, owner)
+        elif isinstance(member, property):
+            return self._checked_property(member, owner)
+        elif (
+            isinstance(member, type)
+            and member.__module__ == owner
+            and member.__qualname__.startswith(f"{cls.__qualname__}.")
+        ):
+            self._instrument_class(member)  # a nested class defined in this one
+        return None
+
+    def _checked_property(self, member: property, owner: str) -> property | None:
+        accessors: list[Any] = [member.fget, member.fset, member.fdel]
+        changed = False
+        for index, accessor in enumerate(accessors):
+            if isinstance(accessor, types.FunctionType):
+                wrapped = self._checked_version(accessor, owner)
+                if wrapped is not None:
+                    accessors[index] = wrapped
+                    changed = True
+        if not changed:
+            return None
+        return property(accessors[0], accessors[1], accessors[2], member.__doc__)
+
+    def _rebind_reexports(self) -> None:
+        """Point names that re-export an instrumented function at its checked version.
+
+        A package's ``__init__`` that ran ``from .transforms import f`` before the hook existed
+        holds the unchecked ``f``; so does any module of the watched packages imported earlier.
+        """
+        if not self._replaced:
+            return
+        for name, module in list(sys.modules.items()):
+            if typing.cast("types.ModuleType | None", module) is None or not self.watches(name):
+                continue
+            namespace = vars(module)
+            for attribute, value in list(namespace.items()):
+                found = self._replaced.get(id(value))
+                if found is not None and found[0] is value:
+                    namespace[attribute] = found[1]
 
     def install(self) -> None:
         if self._finder not in sys.meta_path:
@@ -92,6 +158,7 @@ class ImportHook:
             # sys.modules may hold None for names whose import is blocked.
             if typing.cast("types.ModuleType | None", module) is not None and self.watches(name):
                 self.instrument(module)
+        self._rebind_reexports()
 
     def uninstall(self) -> None:
         """Stop instrumenting new imports."""
@@ -150,9 +217,11 @@ def install_import_hook(packages: str | Iterable[str], *, exhaustive: bool = Fal
 
     Functions and methods whose annotations involve `Shared`, `Owned` or jaxtyping arrays are
     wrapped when their module is imported (and at once, for modules already imported). Others are
-    left untouched, so instrumenting a package costs nothing for the rest of its code. Call it
-    before the packages are imported: references taken earlier (``from pkg import f``) keep the
-    unchecked function.
+    left untouched, so instrumenting a package costs nothing for the rest of its code. Names
+    inside the packages that re-export a function are pointed at the checked version too; a
+    reference taken outside them before the hook (``from pkg import f`` in your own module) keeps
+    the unchecked function. Functions whose annotations cannot be evaluated at run time are
+    listed in ``.skipped``.
 
     Args:
         packages: a package name, a comma-separated list, or an iterable of names.

@@ -98,11 +98,15 @@ class _BorrowRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._starts: list[int] = []
+        #: ``(start, order)`` of each borrow, sorted: one exact position per borrow for purging.
+        self._keys: list[tuple[int, int]] = []
         #: Sorted like ``_starts``. Read without the lock only to ask whether it is empty.
         self._borrows: list[_Borrow] = []
-        # An upper bound on any live borrow's length (reset when the registry empties): a borrow
-        # reaching into [start, stop) starts after start - longest.
+        # The longest live borrow's length: a borrow reaching into [start, stop) starts after
+        # start - longest.
         self._longest = 0
+        #: How many live borrows have each length: the longest is found again when it dies.
+        self._lengths: collections.Counter[int] = collections.Counter()
         self._dead: collections.deque[_Borrow] = collections.deque()
 
     def __len__(self) -> int:
@@ -121,9 +125,11 @@ class _BorrowRegistry:
         borrow.reference = weakref.ref(value, functools.partial(self._collected, borrow))
         with self._lock:
             self._purge()
-            index = bisect.bisect_right(self._starts, borrow.start)
+            index = bisect.bisect_right(self._keys, (borrow.start, borrow.order))
             self._starts.insert(index, borrow.start)
+            self._keys.insert(index, (borrow.start, borrow.order))
             self._borrows.insert(index, borrow)
+            self._lengths[borrow.stop - borrow.start] += 1
             self._longest = max(self._longest, borrow.stop - borrow.start)
 
     def candidates(self, start: int, stop: int) -> list[_Borrow]:
@@ -155,15 +161,20 @@ class _BorrowRegistry:
 
     def _purge(self) -> None:
         """Drop the queued dead borrows; the caller holds the lock."""
+        lengths = self._lengths
         while self._dead:
             borrow = self._dead.popleft()
-            index = bisect.bisect_left(self._starts, borrow.start)
-            while index < len(self._borrows) and self._borrows[index] is not borrow:
-                index += 1
-            if index < len(self._borrows):
-                del self._starts[index], self._borrows[index]
-        if not self._borrows:
-            self._longest = 0
+            # Borrows of one start are ordered by when they were made: bisect finds this one.
+            index = bisect.bisect_left(self._keys, (borrow.start, borrow.order))
+            if index < len(self._borrows) and self._borrows[index] is borrow:
+                del self._starts[index], self._keys[index], self._borrows[index]
+                length = borrow.stop - borrow.start
+                lengths[length] -= 1
+                if not lengths[length]:
+                    del lengths[length]
+        if self._longest not in lengths:
+            # The bound shrinks with its last borrow, or one large borrow slows every later write.
+            self._longest = max(lengths, default=0)
 
 
 _REGISTRY: Final = _BorrowRegistry()
@@ -184,10 +195,22 @@ def _call_site() -> list[_Frame]:
     stack: list[_Frame] = []
     while frame is not None and len(stack) < STACK_LIMIT:
         code = frame.f_code
-        stack.append((code.co_filename, frame.f_lineno or 0, code.co_name))
+        if not _is_runner_frame(code.co_filename):
+            stack.append((code.co_filename, frame.f_lineno or 0, code.co_name))
         frame = frame.f_back
     stack.reverse()
     return stack
+
+
+#: Where the frames of test runners live: pytest and pluggy call every test, and the user wants
+#: their own frames in the few a message shows.
+_RUNNER_DIRECTORIES: Final = tuple(
+    f"{os.sep}{name}{os.sep}" for name in ("_pytest", "pluggy", "unittest")
+)
+
+
+def _is_runner_frame(filename: str) -> bool:
+    return any(directory in filename for directory in _RUNNER_DIRECTORIES)
 
 
 def _on_borrow(wrapper: Shared[Any]) -> None:
@@ -204,6 +227,29 @@ def _on_borrow(wrapper: Shared[Any]) -> None:
 _WRITTEN_BY_OP: Final[dict[_torch_compat.OpOverload[..., Any], _WrittenArguments]] = {}
 
 
+#: Ops that write arguments their schema does not mark: batch norm updates running_mean and
+#: running_var in training mode, though ``native_batch_norm`` declares neither as written.
+_BATCH_NORM_WRITES: Final[_WrittenArguments] = (
+    (3, "running_mean", False),
+    (4, "running_var", False),
+)
+_UNMARKED_WRITES: Final[dict[str, _WrittenArguments]] = {
+    "aten::native_batch_norm": _BATCH_NORM_WRITES,
+}
+_BATCH_NORM_TRAINING_POSITION: Final = 5
+
+
+def _batch_norm_updates_stats(args: Sequence[Any], kwargs: Mapping[str, Any] | None) -> bool:
+    if len(args) > _BATCH_NORM_TRAINING_POSITION:
+        return bool(args[_BATCH_NORM_TRAINING_POSITION])
+    return bool(kwargs and kwargs.get("training"))
+
+
+def _written_arguments(func: _torch_compat.OpOverload[..., Any]) -> _WrittenArguments:
+    unmarked = _UNMARKED_WRITES.get(_torch_compat.op_name(func))
+    return unmarked if unmarked is not None else _torch_compat.written_arguments(func)
+
+
 class _SanitizerMode(_torch_compat.TorchDispatchMode):
     """Checks each write before torch performs it; lets everything else through untouched."""
 
@@ -216,7 +262,7 @@ class _SanitizerMode(_torch_compat.TorchDispatchMode):
     ) -> Any:
         written = _WRITTEN_BY_OP.get(func)
         if written is None:
-            written = _WRITTEN_BY_OP[func] = _torch_compat.written_arguments(func)
+            written = _WRITTEN_BY_OP[func] = _written_arguments(func)
         if written:
             _check_writes(func, written, args, kwargs)
         if kwargs:
@@ -230,6 +276,8 @@ def _check_writes(
     args: Sequence[Any],
     kwargs: Mapping[str, Any] | None,
 ) -> None:
+    if written is _BATCH_NORM_WRITES and not _batch_norm_updates_stats(args, kwargs):
+        return
     for position, name, keyword_only in written:
         if keyword_only or position >= len(args):
             value = None if kwargs is None else kwargs.get(name)
@@ -467,6 +515,18 @@ class Sanitizer:
 
     def __call__(self, function: Callable[_P, _R], /) -> Callable[_P, _R]:
         """Run every call of ``function`` under this sanitizer."""
+        deferred = (
+            inspect.iscoroutinefunction,
+            inspect.isgeneratorfunction,
+            inspect.isasyncgenfunction,
+        )
+        if any(runs_later(function) for runs_later in deferred):
+            msg = (
+                f"sanitize() cannot check {getattr(function, '__qualname__', function)}(): it is a "
+                "coroutine or generator function, whose body runs after the call returns, outside "
+                "the sanitizer. Use `with aliasguard.sanitize():` inside its body instead."
+            )
+            raise TypeError(msg)
 
         @functools.wraps(function)
         def sanitized(*args: _P.args, **kwargs: _P.kwargs) -> _R:

@@ -104,3 +104,70 @@ def test_uninstalled_hook_leaves_later_imports_alone(package: str) -> None:
 def test_hook_rejects_an_empty_package_list() -> None:
     with pytest.raises(ValueError, match="no package names"):
         aliasguard.install_import_hook(" , ")
+
+
+MORE_SHAPES = textwrap.dedent(
+    """
+    from __future__ import annotations
+
+    from typing import TYPE_CHECKING
+
+    from jaxtyping import Float
+    from torch import Tensor
+
+    from aliasguard import Owned, Shared
+
+    if TYPE_CHECKING:
+        from collections.abc import Sequence
+
+
+    class Outer:
+        class Inner:
+            def clip(self, x: Shared[Float[Tensor, "n"]]) -> None:
+                x.value.clamp_(0, 1)
+
+        @property
+        def latest(self) -> Owned[Float[Tensor, "n"]]:
+            return Owned(LATEST)  # one buffer handed out by every read
+
+
+    def only_for_checkers(x: Shared[Float[Tensor, "n"]], names: Sequence[str]) -> None:
+        del x, names
+    """
+)
+
+
+@pytest.mark.aliasguard_unsanitized  # @checked must report the write, not the sanitizer
+def test_nested_classes_and_properties_are_checked_and_unreadable_hints_listed(
+    package: str, tmp_path: Path
+) -> None:
+    import torch
+
+    (tmp_path / package / "shapes.py").write_text(MORE_SHAPES)
+    with aliasguard.install_import_hook(package) as hook:
+        shapes = __import__(f"{package}.shapes", fromlist=["shapes"])
+    setattr(shapes, "LATEST", torch.zeros(3))  # noqa: B010  # a module made at run time
+    assert hook.instrumented == [
+        f"{package}.shapes.Outer.Inner.clip",
+        f"{package}.shapes.Outer.latest",
+    ]
+    assert [name for name, _ in hook.skipped] == [f"{package}.shapes.only_for_checkers"]
+    assert "NameError" in hook.skipped[0][1]
+    with pytest.raises(AliasingError, match=r"clip\(\) wrote into its Shared parameter 'x'"):
+        shapes.Outer.Inner().clip(aliasguard.share(np.full(3, 2.0, dtype=np.float32)))
+    first = shapes.Outer().latest
+    with pytest.raises(AliasingError, match="returned earlier, which is still alive"):
+        _ = shapes.Outer().latest
+    del first
+
+
+@pytest.mark.aliasguard_unsanitized  # @checked must report the write, not the sanitizer
+def test_a_package_imported_before_the_hook_has_its_reexports_checked(
+    package: str, tmp_path: Path
+) -> None:
+    (tmp_path / package / "__init__.py").write_text("from .stages import clip\n")
+    imported = __import__(package)  # as a conftest.py would, before the plugin's hook
+    with aliasguard.install_import_hook(package):
+        pass
+    with pytest.raises(AliasingError, match=r"clip\(\) wrote into its Shared parameter 'x'"):
+        imported.clip(aliasguard.share(np.full(3, 2.0, dtype=np.float32)))

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 import torch
+from torch.nn import functional
 
 import aliasguard
 import aliasguard._convert
@@ -309,6 +310,7 @@ def test_the_message_names_the_op_the_argument_the_borrow_and_the_share_call_sit
     assert f'File "{__file__}", line {line}, in ' in "\n".join(rest)
     assert "tensor, line = share(array).value, line_of_caller()" in "\n".join(rest)
     assert str(Path(aliasguard.__file__).parent) not in "\n".join(rest)  # own frames trimmed
+    assert "pluggy" not in "\n".join(rest)  # and the test runner's: the frames are the user's
 
 
 def test_a_buffer_lent_twice_blames_the_borrow_that_was_written() -> None:
@@ -438,3 +440,64 @@ def test_nested_tensors_pass_through_sanitize_and_shares_memory() -> None:
     # No single extent to compare: on the same device the answer is the documented "may overlap".
     assert aliasguard.shares_memory(nested, np.ones(2))
     assert not aliasguard.shares_memory(nested, torch.ones(2, device="meta"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Writes that schemas do not mark, deferred bodies, and the registry's bookkeeping
+
+
+def test_batch_norm_in_training_may_not_update_borrowed_running_stats() -> None:
+    running_mean = np.zeros(3, dtype=np.float32)
+    running_var = np.ones(3, dtype=np.float32)
+    inputs = torch.randn(5, 3)
+    with sanitize():
+        mean, var = share(running_mean).value, share(running_var).value
+        with pytest.raises(AliasingError, match=r"write its argument 'running_mean'"):
+            functional.batch_norm(inputs, mean, var, training=True)
+        functional.batch_norm(inputs, mean, var, training=False)  # eval only reads them
+    assert running_mean.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_sanitize_refuses_to_decorate_a_body_that_runs_after_the_call() -> None:
+    def generate() -> Iterator[int]:
+        yield 1
+
+    async def wait() -> None:
+        return None
+
+    for function in (generate, wait):
+        with pytest.raises(TypeError, match=r"^sanitize\(\) cannot check .*coroutine or generator"):
+            aliasguard.sanitize()(function)
+
+
+def test_the_registry_forgets_a_large_borrow_once_it_dies() -> None:
+    small = np.zeros(4, dtype=np.float32)
+    large = np.zeros(1 << 20, dtype=np.float32)
+    with sanitize():
+        kept = share(small).value
+        dropped = share(large).value
+        assert _REGISTRY._longest == large.nbytes  # pyright: ignore[reportPrivateUsage]
+        del dropped
+        gc.collect()
+        tensor = torch.zeros(4)
+        tensor.add_(1)  # any write purges the queue of dead borrows
+        assert _REGISTRY._longest == small.nbytes  # pyright: ignore[reportPrivateUsage]
+        del kept
+
+
+def test_many_borrows_of_one_buffer_are_each_forgotten_once() -> None:
+    array = np.zeros(8, dtype=np.float32)
+    with sanitize():
+        before = len(_REGISTRY)
+        borrows = [share(array).value for _ in range(500)]
+        assert len(_REGISTRY) == before + 500
+        del borrows[::2]
+        gc.collect()
+        torch.zeros(1).add_(1)
+        assert len(_REGISTRY) == before + 250
+        with pytest.raises(AliasingError):
+            borrows[-1].add_(1)
+        del borrows
+        gc.collect()
+        torch.zeros(1).add_(1)
+        assert len(_REGISTRY) == before

@@ -113,3 +113,42 @@ def test_plugin_is_inert_without_options(pytester: pytest.Pytester) -> None:
     # Neither instrumented nor sanitized: the shape bug and the write both go unnoticed.
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*test_checked*Failed: DID NOT RAISE*"])
+
+
+CONFTEST = "import buggy  # imported before the plugin's hook, as conftest files often do\n"
+FIXTURE_TESTS = textwrap.dedent(
+    """
+    import numpy as np
+    import pytest
+    import aliasguard
+    import buggy
+
+    @pytest.fixture
+    def borrowed():
+        array = np.zeros(3, dtype=np.float32)
+        yield array, aliasguard.share(array).value
+
+    def test_a_borrow_made_by_a_fixture(borrowed):
+        _, tensor = borrowed
+        tensor.add_(1)  # must fail: the fixture's borrow is registered too
+
+    def test_checked_through_a_module_the_conftest_imported():
+        with pytest.raises(aliasguard.AnnotationError):
+            buggy.total(aliasguard.share(np.zeros((2, 2), dtype=np.float32)))
+    """
+)
+
+
+@pytest.mark.slow
+def test_plugin_covers_fixtures_conftest_imports_and_comma_separated_ini(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(buggy=BUGGY_PACKAGE, test_fixtures=FIXTURE_TESTS, conftest=CONFTEST)
+    pytester.makepyfile(other="")
+    pytester.makeini("[pytest]\naliasguard_packages = buggy,other\naliasguard_sanitize = true\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*aliasguard: checked packages: buggy, other; sanitize: on*"])
+    result.stdout.fnmatch_lines(
+        ["*test_a_borrow_made_by_a_fixture*", "*AliasingError: aten::add_*"]
+    )
