@@ -19,6 +19,7 @@ import dataclasses
 import functools
 import inspect
 import os
+import re
 import typing
 import warnings
 import weakref
@@ -67,11 +68,12 @@ OTHER: Final = 3  # anything else: checked by beartype
 _KIND_NAMES: Final = {SHARED: "Shared", OWNED: "Owned"}
 #: What symbolic axis expressions may call ("min(n,2)"), as under jaxtyping.
 _AXIS_BUILTINS: Final = {"min": min, "max": max, "abs": abs, "int": int, "round": round}
-#: NumPy's refusals of a write into a read-only array (item assignment, ufunc out=): only these
-#: are reported as a borrow violation, never another ValueError that mentions "read-only".
-_NUMPY_READ_ONLY_ERRORS: Final = (
-    "assignment destination is read-only",
-    "output array is read-only",
+#: NumPy's refusals of a write into a read-only array (item assignment, ufunc out=, sort, put,
+#: shuffle, ...): only these are reported as a borrow violation, never another ValueError that
+#: happens to say "read-only".
+_NUMPY_READ_ONLY_ERROR: Final = re.compile(
+    r"(?:\w+: )?(?:assignment destination|output array|sort array|partition array|array|"
+    r"underlying array|array to be byte-swapped|WRITEBACKIFCOPY base) is read-only"
 )
 _NO_VALUE: Final = object()
 _Tensor = torch.Tensor
@@ -87,6 +89,8 @@ class Slot:
     spec: ArraySpec | None
     hint: object
     optional: bool  # the annotation admits None
+    #: Positional-only: never read from keyword arguments (those belong to ``**kwargs``).
+    positional_only: bool = False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -188,6 +192,8 @@ def _compile_signature(function: Callable[..., Any]) -> _Signature:
         if not annotated:
             continue
         slot = _compile_hint(parameter.name, index, hint)
+        if parameter.kind == parameter.POSITIONAL_ONLY:
+            slot = dataclasses.replace(slot, positional_only=True)
         slots.append(slot)
         if parameter.default is not parameter.empty and parameter.default is not None:
             if slot.kind == OWNED:
@@ -199,7 +205,13 @@ def _compile_signature(function: Callable[..., Any]) -> _Signature:
         if returned is _NO_VALUE or returned is Any
         else _compile_hint("return", None, returned)
     )
-    named = frozenset(inspect.signature(function).parameters)
+    # Keywords that name a parameter; any other keyword (a positional-only parameter's name too)
+    # lands in **kwargs.
+    named = frozenset(
+        parameter.name
+        for parameter in inspect.signature(function).parameters.values()
+        if parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    )
     return _Signature(
         tuple(slots), return_slot, defaults, checked_defaults, var_positional, var_keyword, named
     )
@@ -372,7 +384,6 @@ class _Checker:
         "positional_names",
         "recent_returns",
         "return_slot",
-        "returns_made",
         "slots",
         "var_keyword",
         "var_positional",
@@ -386,12 +397,11 @@ class _Checker:
             for parameter in inspect.signature(function).parameters.values()
             if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD)
         ]
-        # The last few Owned values returned, numbered, to catch a buffer handed out as Owned
-        # twice (dm_control #34: observation buffers overwritten on the next step).
-        self.recent_returns: collections.deque[tuple[int, weakref.ref[Any]]] = collections.deque(
-            maxlen=16
+        # The last few Owned returns (the wrapper and its value), to catch a buffer handed out as
+        # Owned twice (dm_control #34: observation buffers overwritten on the next step).
+        self.recent_returns: collections.deque[tuple[weakref.ref[Any], weakref.ref[Any]]] = (
+            collections.deque(maxlen=16)
         )
-        self.returns_made = 0
         self.slots: tuple[Slot, ...] | None = None
         # A name defined later (the method's own class) is resolved at the first call instead.
         with contextlib.suppress(NameError):
@@ -452,12 +462,11 @@ class _Checker:
         replacements: list[tuple[Slot, object]] = []
         numpy_borrows: list[tuple[Slot, object]] = []
         values: list[tuple[Slot, object]] = []
-        returns_before = self.returns_made
         for slot in slots:
             position = slot.position
             if position is not None and position < nargs:
                 value = args[position]
-            elif slot.name in kwargs:
+            elif slot.name in kwargs and not slot.positional_only:
                 value = kwargs[slot.name]
             else:
                 # A default is lent to every call that omits it: it is checked like a passed value.
@@ -499,7 +508,7 @@ class _Checker:
             # the borrow, with NumPy's error chained (it cannot say which array it refused).
             if (
                 numpy_borrows
-                and str(error) in _NUMPY_READ_ONLY_ERRORS
+                and _NUMPY_READ_ONLY_ERROR.fullmatch(str(error)) is not None
                 and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows])
             ):
                 raise messages.numpy_borrow_written(self.function, numpy_borrows) from error
@@ -521,33 +530,32 @@ class _Checker:
                 values,
                 arguments_memory=arguments_memory,
                 moves=moves,
-                returns_before=returns_before,
             )
         return result
 
     def _check_not_returned_before(
-        self, inner: object, moved_in: list[object], returns_before: int
+        self, returned: object, inner: object, moved_in: list[object]
     ) -> None:
         """An Owned return must not be memory an earlier, still-alive Owned return holds.
 
-        Returns numbered past ``returns_before`` came from calls nested in this one (recursion):
-        handing such a result on is handing on memory made during this call, not a second time.
+        Handing on the very wrapper an earlier call returned (a recursive call's result) is one
+        handout, not two; a new wrapper around the same memory is the second.
         """
         recent = self.recent_returns
-        for number, reference in list(recent):  # a copy: other threads may change the deque
-            earlier = reference()
+        for entry in list(recent):  # a copy: other threads may change the deque
+            wrapper_reference, value_reference = entry
+            earlier = value_reference()
             if earlier is None:
                 with contextlib.suppress(ValueError):  # another thread removed it first
-                    recent.remove((number, reference))
+                    recent.remove(entry)
             elif (
-                number <= returns_before
+                wrapper_reference() is not returned
                 and not any(earlier is moved for moved in moved_in)
                 and shares_memory(inner, earlier)
             ):
                 raise messages.returned_again(self.function, inner)
-        self.returns_made += 1
         with contextlib.suppress(TypeError):  # values without weak references are not tracked
-            recent.append((self.returns_made, weakref.ref(inner)))
+            recent.append((weakref.ref(returned), weakref.ref(inner)))
 
     def _unwrap(
         self,
@@ -646,9 +654,17 @@ class _Checker:
         changes = [(slot, make_owned(inner)) for slot, _, inner in moves] + replacements
         for _, handle, _ in moves:
             set_value(handle, MOVED)  # the caller's handle dies: the callee now owns the memory
-        for slot, new_value in changes:
-            if slot.position is not None and slot.position < len(new_args):
-                new_args[slot.position] = new_value
+        for slot, new_value in sorted(changes, key=lambda change: change[0].position or 0):
+            position = slot.position
+            if position is not None and position < len(new_args):
+                new_args[position] = new_value
+            elif slot.positional_only and position is not None:
+                # An omitted positional-only default: it can only be passed by position, so the
+                # defaults before it are passed too.
+                new_args.extend(
+                    self.defaults[name] for name in self.positional_names[len(new_args) : position]
+                )
+                new_args.append(new_value)
             else:
                 new_kwargs[slot.name] = new_value
         return tuple(new_args), new_kwargs
@@ -670,7 +686,6 @@ class _Checker:
         *,
         arguments_memory: list[tuple[str, object]],
         moves: list[tuple[Slot, Any, object]],
-        returns_before: int,
     ) -> None:
         slot = self.return_slot
         assert slot is not None
@@ -687,7 +702,7 @@ class _Checker:
                         continue
                     if shares_memory(inner, other):
                         raise messages.not_fresh(self.function, inner, name)
-                self._check_not_returned_before(inner, moved_in, returns_before)
+                self._check_not_returned_before(result, inner, moved_in)
         elif slot.kind == ARRAY:
             assert slot.spec is not None
             problem = _check_array(slot.spec, result, memo)

@@ -59,9 +59,13 @@ class ImportHook:
         return checked(exhaustive=self.exhaustive)(function)
 
     def _checked_version(
-        self, function: types.FunctionType, owner: str
+        self, function: types.FunctionType, owner: str, *, record: bool = True
     ) -> Callable[..., Any] | None:
-        """The checked function, or None when it has no contract (or cannot be read: recorded)."""
+        """The checked function, or None when it has no contract (or cannot be read: recorded).
+
+        ``record=False`` leaves it out of `instrumented`: a property's second accessor, listed
+        once under the property's name.
+        """
         wanted = _contract_hints(function)
         name = f"{owner}.{function.__qualname__}"
         if isinstance(wanted, str):
@@ -71,7 +75,8 @@ class ImportHook:
             return None
         wrapped = self._check(function)
         self._replaced[id(function)] = (function, wrapped)
-        self.instrumented.append(name)
+        if record:
+            self.instrumented.append(name)
         return wrapped
 
     def watches(self, module_name: str) -> bool:
@@ -120,17 +125,23 @@ class ImportHook:
         return None
 
     def _checked_property(self, member: property, owner: str) -> property | None:
-        accessors: list[Any] = [member.fget, member.fset, member.fdel]
+        """The property with its annotated accessors checked, of the property's own class."""
+        replaced: property = member
         changed = False
-        for index, accessor in enumerate(accessors):
-            if isinstance(accessor, types.FunctionType):
-                wrapped = self._checked_version(accessor, owner)
-                if wrapped is not None:
-                    accessors[index] = wrapped
-                    changed = True
-        if not changed:
-            return None
-        return property(accessors[0], accessors[1], accessors[2], member.__doc__)
+        getter, setter, deleter = member.fget, member.fset, member.fdel
+        if isinstance(getter, types.FunctionType):
+            wrapped = self._checked_version(getter, owner)
+            if wrapped is not None:
+                replaced, changed = replaced.getter(wrapped), True
+        if isinstance(setter, types.FunctionType):
+            wrapped = self._checked_version(setter, owner, record=not changed)
+            if wrapped is not None:
+                replaced, changed = replaced.setter(wrapped), True
+        if isinstance(deleter, types.FunctionType):
+            wrapped = self._checked_version(deleter, owner, record=not changed)
+            if wrapped is not None:
+                replaced, changed = replaced.deleter(wrapped), True
+        return replaced if changed else None
 
     def _rebind_reexports(self) -> None:
         """Point names that re-export an instrumented function at its checked version.

@@ -21,6 +21,7 @@ import functools
 import inspect
 import itertools
 import os
+import sys
 import threading
 import traceback
 import types
@@ -192,25 +193,31 @@ def _call_site() -> list[_Frame]:
     frame = inspect.currentframe()
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRECTORY):
         frame = frame.f_back
+    runners = _runner_directories()
     stack: list[_Frame] = []
     while frame is not None and len(stack) < STACK_LIMIT:
         code = frame.f_code
-        if not _is_runner_frame(code.co_filename):
+        if not code.co_filename.startswith(runners):
             stack.append((code.co_filename, frame.f_lineno or 0, code.co_name))
         frame = frame.f_back
     stack.reverse()
     return stack
 
 
-#: Where the frames of test runners live: pytest and pluggy call every test, and the user wants
-#: their own frames in the few a message shows.
-_RUNNER_DIRECTORIES: Final = tuple(
-    f"{os.sep}{name}{os.sep}" for name in ("_pytest", "pluggy", "unittest")
-)
+#: The test runners whose frames call every test: the user wants their own frames in the few a
+#: message shows.
+_RUNNERS: Final = ("_pytest", "pluggy", "unittest")
 
 
-def _is_runner_frame(filename: str) -> bool:
-    return any(directory in filename for directory in _RUNNER_DIRECTORIES)
+def _runner_directories() -> tuple[str, ...]:
+    """The installed directories of the test runners imported in this process."""
+    directories: list[str] = []
+    for name in _RUNNERS:
+        module = sys.modules.get(name)
+        location = getattr(module, "__file__", None)
+        if location is not None:
+            directories.append(os.path.dirname(os.path.abspath(location)) + os.sep)
+    return tuple(directories)
 
 
 def _on_borrow(wrapper: Shared[Any]) -> None:
@@ -237,6 +244,8 @@ _UNMARKED_WRITES: Final[dict[str, _WrittenArguments]] = {
     "aten::native_batch_norm": _BATCH_NORM_WRITES,
 }
 _BATCH_NORM_TRAINING_POSITION: Final = 5
+#: The overloads seen so far whose unmarked writes happen only in training mode.
+_STATS_UPDATING_OPS: Final[set[_torch_compat.OpOverload[..., Any]]] = set()
 
 
 def _batch_norm_updates_stats(args: Sequence[Any], kwargs: Mapping[str, Any] | None) -> bool:
@@ -246,8 +255,13 @@ def _batch_norm_updates_stats(args: Sequence[Any], kwargs: Mapping[str, Any] | N
 
 
 def _written_arguments(func: _torch_compat.OpOverload[..., Any]) -> _WrittenArguments:
-    unmarked = _UNMARKED_WRITES.get(_torch_compat.op_name(func))
-    return unmarked if unmarked is not None else _torch_compat.written_arguments(func)
+    marked = _torch_compat.written_arguments(func)
+    # Every overload (.default, .out) writes the same unmarked arguments.
+    unmarked = _UNMARKED_WRITES.get(_torch_compat.op_name(func).split(".", 1)[0])
+    if unmarked is None:
+        return marked
+    _STATS_UPDATING_OPS.add(func)
+    return unmarked + marked
 
 
 class _SanitizerMode(_torch_compat.TorchDispatchMode):
@@ -276,8 +290,9 @@ def _check_writes(
     args: Sequence[Any],
     kwargs: Mapping[str, Any] | None,
 ) -> None:
-    if written is _BATCH_NORM_WRITES and not _batch_norm_updates_stats(args, kwargs):
-        return
+    if func in _STATS_UPDATING_OPS and not _batch_norm_updates_stats(args, kwargs):
+        # Eval mode only reads the running stats.
+        written = tuple(entry for entry in written if entry not in _BATCH_NORM_WRITES)
     for position, name, keyword_only in written:
         if keyword_only or position >= len(args):
             value = None if kwargs is None else kwargs.get(name)

@@ -11,6 +11,7 @@ argument reaches them at all, and whether what cannot be checked is refused at d
 import functools
 import threading
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -307,3 +308,109 @@ def test_a_functions_own_value_error_is_not_taken_for_a_numpy_borrow_write() -> 
 
 def test_typing_any_is_what_the_module_means() -> None:
     assert typing.Any is Any
+
+
+def _sort(a: npt.NDArray[np.float32]) -> None:
+    a.sort()
+
+
+def _put(a: npt.NDArray[np.float32]) -> None:
+    a.put(0, 1.0)
+
+
+def _shuffle(a: npt.NDArray[np.float32]) -> None:
+    np.random.default_rng(0).shuffle(a)
+
+
+def _assign(a: npt.NDArray[np.float32]) -> None:
+    a[0] = 1.0
+
+
+def _add_into(a: npt.NDArray[np.float32]) -> None:
+    np.add(a, 1, out=a)
+
+
+@pytest.mark.parametrize("write", [_sort, _put, _shuffle, _assign, _add_into])
+def test_every_numpy_refusal_of_a_borrowed_array_is_a_borrow_violation(
+    write: Callable[[npt.NDArray[np.float32]], None],
+) -> None:
+    @checked
+    def writer(value: Shared[Float[np.ndarray, "n"]]) -> None:
+        write(value.value)
+
+    source = np.array([3.0, 1.0, 2.0], dtype=np.float32)
+    with pytest.raises(AliasingError, match="borrow rule"):
+        writer(Shared(source))
+    assert source.tolist() == [3.0, 1.0, 2.0]
+
+
+POSITIONAL_DEFAULT = Shared(np.zeros(3, dtype=np.float32))
+
+
+@checked
+def positional_only_default(
+    scale: float = 1.0, value: Shared[Float[np.ndarray, "n"]] = POSITIONAL_DEFAULT, /
+) -> float:
+    return scale * float(value.value.sum())
+
+
+def test_an_omitted_positional_only_default_is_lent_by_position() -> None:
+    assert positional_only_default() == 0.0
+    assert positional_only_default(2.0) == 0.0
+
+
+@checked
+def keywords_only_in_kwargs(value: Shared[Vector], /, **extra: Shared[Vector]) -> list[str]:
+    del value
+    return sorted(extra)
+
+
+def test_a_keyword_named_like_a_positional_only_parameter_is_a_kwargs_value() -> None:
+    assert keywords_only_in_kwargs(lent(2), value=lent(2)) == ["value"]
+    with pytest.raises(AnnotationError, match="parameter 'value' breaks the kind rule"):
+        keywords_only_in_kwargs(lent(2), value=cast_any(torch.ones(2)))
+
+
+HELD: list[object] = []
+
+
+@checked
+def hands_out_twice(steps: int) -> Owned[Float[Tensor, "3"]]:
+    if steps:
+        HELD.append(hands_out_twice(steps - 1))  # the inner handle stays alive
+    return Owned(BUFFER)
+
+
+def test_recursion_that_keeps_the_inner_result_cannot_hand_its_memory_out_again() -> None:
+    try:
+        with pytest.raises(AliasingError, match="returned earlier, which is still alive"):
+            hands_out_twice(1)
+    finally:
+        HELD.clear()
+
+
+def test_another_threads_return_during_a_call_is_a_second_handout() -> None:
+    entered, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    @checked
+    def slow_buffer(wait: bool) -> Owned[Float[Tensor, "3"]]:
+        if wait:
+            entered.set()
+            release.wait(timeout=30)
+        return Owned(BUFFER)
+
+    def in_thread() -> None:
+        try:
+            slow_buffer(True)
+        except AliasingError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=in_thread)
+    thread.start()
+    assert entered.wait(timeout=30)
+    kept = slow_buffer(False)  # returned while the thread's call is under way
+    release.set()
+    thread.join()
+    assert len(errors) == 1
+    del kept

@@ -121,7 +121,23 @@ MORE_SHAPES = textwrap.dedent(
         from collections.abc import Sequence
 
 
+    class logged(property):
+        reads = 0
+
+        def __get__(self, instance, owner=None):
+            logged.reads += 1
+            return super().__get__(instance, owner)
+
+
     class Outer:
+        @logged
+        def logged_latest(self) -> Owned[Float[Tensor, "n"]]:
+            return Owned(LATEST.clone())
+
+        @logged_latest.setter
+        def logged_latest(self, value: Shared[Float[Tensor, "n"]]) -> None:
+            del value
+
         class Inner:
             def clip(self, x: Shared[Float[Tensor, "n"]]) -> None:
                 x.value.clamp_(0, 1)
@@ -148,9 +164,16 @@ def test_nested_classes_and_properties_are_checked_and_unreadable_hints_listed(
         shapes = __import__(f"{package}.shapes", fromlist=["shapes"])
     setattr(shapes, "LATEST", torch.zeros(3))  # noqa: B010  # a module made at run time
     assert hook.instrumented == [
+        f"{package}.shapes.Outer.logged_latest",  # getter and setter: listed once
         f"{package}.shapes.Outer.Inner.clip",
         f"{package}.shapes.Outer.latest",
     ]
+    outer: type = shapes.Outer
+    assert type(vars(outer)["logged_latest"]) is shapes.logged  # its own class kept
+    assert shapes.Outer().logged_latest.value.shape == (3,)
+    assert shapes.logged.reads == 1
+    with pytest.raises(AnnotationError, match="kind rule"):
+        shapes.Outer().logged_latest = torch.zeros(3)
     assert [name for name, _ in hook.skipped] == [f"{package}.shapes.only_for_checkers"]
     assert "NameError" in hook.skipped[0][1]
     with pytest.raises(AliasingError, match=r"clip\(\) wrote into its Shared parameter 'x'"):

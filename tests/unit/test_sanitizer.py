@@ -458,6 +458,33 @@ def test_batch_norm_in_training_may_not_update_borrowed_running_stats() -> None:
     assert running_mean.tolist() == [0.0, 0.0, 0.0]
 
 
+def test_batch_norm_out_overload_is_refused_too() -> None:
+    running_mean = np.zeros(3, dtype=np.float32)
+    inputs = torch.randn(5, 3)
+    outputs = (torch.empty(5, 3), torch.empty(3), torch.empty(3))
+    with sanitize():
+        mean = share(running_mean).value
+        with pytest.raises(AliasingError, match=r"write its argument 'running_mean'"):
+            torch.ops.aten.native_batch_norm.out(
+                inputs, None, None, mean, torch.ones(3), True, 0.1, 1e-5,
+                out=outputs[0], save_mean=outputs[1], save_invstd=outputs[2],
+            )  # fmt: skip
+    assert running_mean.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_only_the_test_runners_own_frames_are_left_out_of_the_call_site(tmp_path: Path) -> None:
+    # A user's file under a directory named like a runner keeps its frame.
+    path = tmp_path / "unittest" / "user_code.py"
+    code = compile("def lend(array):\n    return share(array).value\n", str(path), "exec")
+    namespace: dict[str, Any] = {"share": share}
+    exec(code, namespace)
+    with sanitize():
+        tensor = namespace["lend"](np.zeros(3, dtype=np.float32))
+        with pytest.raises(AliasingError) as caught:
+            tensor.add_(1)
+    assert f'File "{path}", line 2, in lend' in str(caught.value)
+
+
 def test_sanitize_refuses_to_decorate_a_body_that_runs_after_the_call() -> None:
     def generate() -> Iterator[int]:
         yield 1
