@@ -87,8 +87,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
             names = ", ".join(name for name, _ in hook.skipped[:3])
             more = f" and {len(hook.skipped) - 3} more" if len(hook.skipped) > 3 else ""
             parts.append(
-                f"not checked, annotations unresolvable at run time: {names}{more} "
-                "(import their names at module level)"
+                f"not checked: {names}{more} (hook.skipped says why: annotations unresolvable at "
+                "run time, or a function @checked refuses)"
             )
     if config.stash.get(_SANITIZE_KEY, False):
         parts.append("sanitize: on")

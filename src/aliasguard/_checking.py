@@ -7,7 +7,8 @@ call, and applies the aliasing contract:
 - borrow: a value passed to a ``Shared`` parameter is not written during the call (torch's version
   counter; NumPy values are handed over as read-only views; opt-in snapshots for the rest);
 - exclusivity: an ``Owned`` argument overlaps no other argument;
-- freshness: an ``Owned`` return overlaps no argument, except ``Owned`` arguments moved in;
+- freshness: an ``Owned`` return overlaps no argument, except ``Owned`` arguments moved in, and
+  no earlier return of the function that is still alive;
 - move: an ``Owned`` passed to an ``Owned`` parameter is moved, and the caller's handle dies.
 """
 
@@ -780,7 +781,8 @@ def checked(
     - borrow: a ``Shared`` argument is not written during the call (torch in-place writes, ``out=``,
       writes through views, and NumPy writes, which meet a read-only view);
     - exclusivity: an ``Owned`` argument overlaps no other argument's memory;
-    - freshness: an ``Owned`` return overlaps no argument except ``Owned`` ones moved in;
+    - freshness: an ``Owned`` return overlaps no argument except ``Owned`` ones moved in, and no
+      earlier return of the function that is still alive;
     - move: an ``Owned`` passed to an ``Owned`` parameter is moved like a donated buffer: the callee
       gets a fresh handle and the caller's handle raises `AliasingError` on ``.value``.
 

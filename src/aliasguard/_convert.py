@@ -107,7 +107,9 @@ def share(x: Any) -> Shared[Any]:
     Raises:
         ShareError: zero-copy is impossible (negative strides, non-native byte order, a dtype the
             other library lacks, a non-CPU device, ``requires_grad``, conjugate or negative bit,
-            sparse/quantized/meta/nested tensors, masked arrays, unaligned memory). The message
+            sparse/quantized/meta/nested tensors, tensors without memory of their own (FakeTensor,
+            functional, vmap, wrapper subclasses) or with shrunk storage, masked arrays,
+            unaligned memory, strides that are not a multiple of the item size). The message
             names the cause and what to do instead, usually `own`.
 
     Examples:
@@ -338,7 +340,9 @@ def own(
     Raises:
         CastError: ``casting`` does not allow the dtype change; the message names the rule to pass.
         ConversionError: the target library cannot represent ``x`` (object or string dtypes, masked
-            arrays, quantized or nested tensors, bfloat16 into NumPy without ``ml_dtypes``).
+            arrays, quantized or nested tensors, bfloat16 into NumPy without ``ml_dtypes``), ``x``
+            holds no readable data (meta tensors, tensors without memory of their own or with
+            shrunk storage), or ``device`` is unknown, unavailable, or given for a tensor input.
         ValueError: ``casting`` is not one of the five rules.
 
     Examples:

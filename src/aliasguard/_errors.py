@@ -24,7 +24,11 @@ class ShareError(AliasGuardError, ValueError):
     """`share()` cannot alias this input without a copy or a loss; nothing was converted.
 
     Attributes:
-        reason: a short machine-readable tag (``"negative-strides"``, ``"byte-order"``, ...).
+        reason: a short machine-readable tag: ``"type"``, ``"masked"``, ``"dtype"``,
+            ``"byte-order"``, ``"unaligned"``, ``"strides"``, ``"negative-strides"``,
+            ``"nested"``, ``"meta"``, ``"device"``, ``"layout"``, ``"no-storage"``,
+            ``"short-storage"``, ``"quantized"``, ``"requires-grad"``, ``"conjugate"``,
+            ``"negative"`` or ``"torch"`` (torch refused to export the tensor).
     """
 
     def __init__(self, message: str, *, reason: str) -> None:
@@ -52,7 +56,9 @@ class ConversionError(AliasGuardError, TypeError):
     """`own()` cannot represent this input in the target library without losing something.
 
     Attributes:
-        reason: a short machine-readable tag (``"dtype"``, ``"masked"``, ``"device"``, ...).
+        reason: a short machine-readable tag: ``"type"``, ``"masked"``, ``"dtype"``,
+            ``"device"``, ``"nested"``, ``"meta"``, ``"quantized"``, ``"no-storage"``,
+            ``"short-storage"`` or ``"torch"`` (torch refused the copy).
     """
 
     def __init__(self, message: str, *, reason: str) -> None:

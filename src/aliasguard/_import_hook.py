@@ -41,9 +41,10 @@ class ImportHook:
     Attributes:
         packages: the watched package names.
         instrumented: qualified names of the functions and methods it wrapped, in order.
-        skipped: ``(qualified name, reason)`` of annotated functions it could not check, because
-            their annotations cannot be evaluated at run time (names imported only under
-            ``TYPE_CHECKING``, misspelt names).
+        skipped: ``(qualified name, reason)`` of annotated functions it could not check: their
+            annotations cannot be evaluated at run time (names imported only under
+            ``TYPE_CHECKING``, misspelt names), or `checked` refuses them (generator and
+            ``async`` functions, ``Owned`` parameters with defaults). They run unchecked.
     """
 
     def __init__(self, packages: tuple[str, ...], *, exhaustive: bool) -> None:
@@ -73,7 +74,11 @@ class ImportHook:
             return None
         if not wanted:
             return None
-        wrapped = self._check(function)
+        try:
+            wrapped = self._check(function)
+        except TypeError as error:  # what @checked refuses (a generator, an Owned default)
+            self.skipped.append((name, str(error).splitlines()[0]))
+            return None
         self._replaced[id(function)] = (function, wrapped)
         if record:
             self.instrumented.append(name)

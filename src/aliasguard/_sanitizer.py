@@ -570,8 +570,8 @@ def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | 
 
     - into memory borrowed by a `share` call made while a sanitizer was active (the in-place ops,
       ``out=``, ``copy_``, item assignment ``t[0] = 1``, writes through views such as
-      ``t[1:].mul_(2)``, through ``t.data`` or ``t.detach()``, and into the source tensor of a
-      ``share(tensor)`` NumPy view), or
+      ``t[1:].mul_(2)``, through ``t.data`` or ``t.detach()``, into the source tensor of a
+      ``share(tensor)`` NumPy view, and batch norm's running statistics in training mode), or
     - into a tensor whose elements overlap each other (``expand()``, broadcast views, zero strides)
 
     raises before the write, so nothing is modified. The message's first line names the op, the
@@ -600,6 +600,10 @@ def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | 
 
     Returns:
         A context manager that is also a decorator, or, given ``function``, the decorated function.
+
+    Raises:
+        TypeError: as a decorator, on a generator or ``async`` function: its body runs after the
+            call returns, outside the sanitizer.
 
     Examples:
         >>> import numpy as np, aliasguard

@@ -1,9 +1,9 @@
 """Hypothesis strategies for NumPy arrays and torch tensors in every dtype and layout aliasguard converts.
 
 Like ``hypothesis.extra.numpy``, but aimed at the inputs that break conversions: every dtype in
-aliasguard's table (bfloat16 and float8 through ``ml_dtypes``), the hard layouts (negative, zero and
-odd strides, Fortran order, storage offsets, read-only and memory-mapped memory, non-native byte
-order, conjugate and negative bits), and the hard values (NaN with payloads, ``-0.0``, subnormals,
+aliasguard's table (bfloat16 and float8 through ``ml_dtypes``), the hard layouts (negative and
+zero strides, unaligned (odd-address) memory, Fortran order, storage offsets, read-only and
+memory-mapped memory, non-native byte order, conjugate and negative bits), and the hard values (NaN with payloads, ``-0.0``, subnormals,
 infinities, extremes), drawn as raw bits so that a bitwise comparison catches any change.
 
 `from_annotation` draws values of jaxtyping annotations and of ``Shared``/``Owned`` around them,

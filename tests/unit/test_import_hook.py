@@ -149,6 +149,10 @@ MORE_SHAPES = textwrap.dedent(
 
     def only_for_checkers(x: Shared[Float[Tensor, "n"]], names: Sequence[str]) -> None:
         del x, names
+
+
+    def batches(x: Shared[Float[Tensor, "n"]]):
+        yield x  # a generator: @checked refuses it, and the module must still import
     """
 )
 
@@ -174,8 +178,12 @@ def test_nested_classes_and_properties_are_checked_and_unreadable_hints_listed(
     assert shapes.logged.reads == 1
     with pytest.raises(AnnotationError, match="kind rule"):
         shapes.Outer().logged_latest = torch.zeros(3)
-    assert [name for name, _ in hook.skipped] == [f"{package}.shapes.only_for_checkers"]
+    assert [name for name, _ in hook.skipped] == [
+        f"{package}.shapes.only_for_checkers",
+        f"{package}.shapes.batches",
+    ]
     assert "NameError" in hook.skipped[0][1]
+    assert "coroutine or generator" in hook.skipped[1][1]
     with pytest.raises(AliasingError, match=r"clip\(\) wrote into its Shared parameter 'x'"):
         shapes.Outer.Inner().clip(aliasguard.share(np.full(3, 2.0, dtype=np.float32)))
     first = shapes.Outer().latest
