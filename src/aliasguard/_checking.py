@@ -720,6 +720,7 @@ def _refused_write_was_a_borrow(error: BaseException, borrowed: list[object]) ->
     between the call and the error hold: if one of them is the callee's own (it overlaps no
     borrow), the write may have targeted it, and the error is not blamed on the borrow.
     """
+    lent_empty = any(is_ndarray(array) and array.size == 0 for array in borrowed)
     traceback = error.__traceback__
     while traceback is not None:
         for local in traceback.tb_frame.f_locals.values():
@@ -727,6 +728,8 @@ def _refused_write_was_a_borrow(error: BaseException, borrowed: list[object]) ->
             if (
                 is_ndarray(candidate)
                 and not candidate.flags.writeable
+                # An empty array overlaps nothing, not even the empty view it was lent as.
+                and not (candidate.size == 0 and lent_empty)
                 and not any(shares_memory(candidate, array) for array in borrowed)
             ):
                 return False

@@ -338,7 +338,11 @@ def run_fuzz(
         # depends on earlier examples could not be shrunk or replayed.
         checked_function = checked(exhaustive=True)(target)
         try:
-            checked_function(**arguments)
+            try:
+                checked_function(**arguments)
+            except SystemExit as exit_:
+                # Hypothesis lets SystemExit end the whole run, which would read as a clean pass.
+                raise ExitCalled(exit_.code) from exit_
         except Exception as error:
             # Read back once Hypothesis has shrunk it; an exception without a __dict__ cannot
             # carry it, and is then reported as it is.
@@ -451,6 +455,15 @@ class TargetError(Exception):
     """``aliasguard fuzz`` cannot load the function it was given."""
 
 
+class ExitCalled(Exception):  # noqa: N818  # named for what the function did, as it is reported
+    """The fuzzed function called ``sys.exit()`` (or raised ``SystemExit``): reported as its own
+    exception, never taken for the end of the run."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(f"the function called sys.exit({code!r}) instead of returning")
+        self.code = code
+
+
 def load_target(text: str) -> Callable[..., Any]:
     """The function named by ``module:qualified.name``, imported as ``python -m`` would find it.
 
@@ -470,7 +483,7 @@ def load_target(text: str) -> Callable[..., Any]:
         sys.path.insert(0, os.getcwd())
     try:
         found: object = importlib.import_module(module_name)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # a module that calls sys.exit() or parses argv
         msg = (
             f"cannot fuzz {text!r}: importing {module_name} failed ({type(error).__name__}: "
             f"{error}). Check the module name, and that its directory is on PYTHONPATH."

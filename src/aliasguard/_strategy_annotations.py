@@ -9,6 +9,7 @@ this module, and re-exports `from_annotation`).
 
 from __future__ import annotations
 
+import math
 import types
 import typing
 import warnings
@@ -86,6 +87,9 @@ _SHAREABLE_ARRAY_LAYOUTS: Final = (
 _SIDES: Final = st.sampled_from((1, 2, 3, 4, 2, 3, 1, 4, 0))
 #: The axes of an unconstrained shape (``...``, a bare ``np.ndarray``), and of a new ``*batch``.
 _FREE_AXES: Final = 3
+#: The most elements one drawn array may have. Drawn axes stay at 4 or less; only sizes an
+#: annotation fixes ("100000 100000") can pass this, and drawing them would exhaust memory.
+MAX_DRAWN_ELEMENTS: Final = 1 << 24
 _VARIADIC_AXES: Final = 2
 
 #: The order dtypes are drawn in, so that a shrunk example shows the plainest dtype that fails.
@@ -445,7 +449,15 @@ def _draw_shape(draw: st.DrawFn, spec: ArraySpec, memo: Memo) -> tuple[int, ...]
     ordered = [sizes[index] for index in range(len(dims))]
     middle = () if spec.variadic is None else _draw_variadic(draw, spec.variadic, memo)
     split = len(spec.prefix)
-    return (*ordered[:split], *middle, *ordered[split:])
+    shape = (*ordered[:split], *middle, *ordered[split:])
+    if math.prod(shape) > MAX_DRAWN_ELEMENTS:  # only fixed sizes get here: drawn ones are small
+        msg = (
+            f"from_annotation() cannot draw {spec.description}: its fixed sizes make "
+            f"{math.prod(shape):,} elements, over the {MAX_DRAWN_ELEMENTS:,} that keep a test's "
+            "memory bounded. Draw this argument yourself (overrides=) or test with smaller sizes."
+        )
+        raise InvalidArgument(msg)
+    return shape
 
 
 # ----------------------------------------------------------------------------------------------

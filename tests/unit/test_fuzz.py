@@ -328,6 +328,48 @@ def test_fuzz_explains_functions_it_cannot_fuzz(monkeypatch: pytest.MonkeyPatch)
         fuzz(pipeline.normalize)
 
 
+def too_big(
+    x: Shared[Float32[Tensor, "100000 100000"]],
+) -> Owned[Float32[Tensor, "100000 100000"]]:
+    return Owned(x.value.clone())
+
+
+def exits(x: Shared[Float32[Tensor, " n"]]) -> Owned[Float32[Tensor, " n"]]:
+    del x
+    raise SystemExit(0)
+
+
+def writes_even_when_empty(values: Shared[Float32[np.ndarray, " n"]]) -> None:
+    values.value[...] = 0  # NumPy refuses whatever the size: the borrow is read-only
+
+
+def test_fuzz_refuses_fixed_sizes_that_would_exhaust_memory() -> None:
+    with pytest.raises(InvalidArgument, match=r"fixed sizes make 10,000,000,000 elements"):
+        fuzz(too_big, max_examples=5, seed=1)
+
+
+def test_a_function_calling_sys_exit_is_a_finding_not_the_end_of_the_run() -> None:
+    with pytest.raises(FuzzError) as info:
+        fuzz(exits, max_examples=5, seed=1)
+    assert info.value.rule == "ExitCalled"
+    assert "called sys.exit(0) instead of returning" in str(info.value)
+
+
+def test_a_write_into_an_empty_borrow_is_the_same_borrow_violation() -> None:
+    with pytest.raises(FuzzError) as info:
+        fuzz(writes_even_when_empty, max_examples=30, seed=1)
+    assert [finding.rule for finding in info.value.findings] == ["borrow"]
+
+
+def test_cli_explains_a_module_that_exits_on_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "exits_on_import.py").write_text("import sys\nsys.exit(0)\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    assert main(["fuzz", "exits_on_import:f"]) == 2
+    assert "importing exits_on_import failed (SystemExit: 0)" in capsys.readouterr().err
+
+
 # ----------------------------------------------------------------------------------------------
 # Describing arguments
 
