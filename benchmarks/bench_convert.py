@@ -132,7 +132,7 @@ def _large_array(mebibytes: int) -> np.ndarray:
     return np.random.default_rng(0).random(mebibytes * 2**20 // 4, dtype=np.float32)
 
 
-def large_own(mebibytes: int = 256, rounds: int = 7) -> list[Comparison]:
+def large_own(mebibytes: int = 256, rounds: int = 21) -> list[Comparison]:
     array = _large_array(mebibytes)
     label = f"own, {mebibytes} MiB float32"
     results = []
@@ -179,7 +179,7 @@ class LargeOwnBreakdown:
         return self.torch_tensor_seconds / self.copy_alone_seconds
 
 
-def large_own_breakdown(mebibytes: int = 256, rounds: int = 7) -> LargeOwnBreakdown:
+def large_own_breakdown(mebibytes: int = 256, rounds: int = 21) -> LargeOwnBreakdown:
     array = _large_array(mebibytes)
     source = torch.from_numpy(array)
     warm_destination = torch.from_numpy(np.ones_like(array))
