@@ -313,6 +313,8 @@ def _match_variadic(
 
 def _check_array(spec: ArraySpec, value: Any, memo: dict[str, Any]) -> tuple[str, str] | None:
     """``(rule, detail)`` when ``value`` breaks ``spec``; ``None`` when it matches."""
+    if spec.members is not None:
+        return _check_union(spec.members, value, memo)
     if not isinstance(value, spec.array_class):
         return "library", f"got {type(value).__name__}"
     if value.__class__ is _Tensor or isinstance(value, _Tensor):
@@ -331,6 +333,26 @@ def _check_array(spec: ArraySpec, value: Any, memo: dict[str, Any]) -> tuple[str
         return None
     problem = _match_shape(spec, shape, memo)
     return None if problem is None else ("shape", problem)
+
+
+def _check_union(
+    members: tuple[ArraySpec, ...], value: Any, memo: dict[str, Any]
+) -> tuple[str, str] | None:
+    """A union payload: the first member ``value`` matches binds its axes, as under jaxtyping.
+
+    When none matches, the failure reported is that of the first member of the value's own
+    library (a dtype or shape problem says more than "not that library").
+    """
+    reported: tuple[str, str] | None = None
+    for member in members:
+        trial = dict(memo)
+        problem = _check_array(member, value, trial)
+        if problem is None:
+            memo.update(trial)
+            return None
+        if reported is None or (reported[0] == "library" and problem[0] != "library"):
+            reported = problem
+    return reported
 
 
 def _memory_of(value: object) -> object | None:
@@ -604,11 +626,14 @@ class _Checker:
                 inner = moved[slot.name]  # the caller's handle is dead; its value lives on
             else:
                 inner = _memory_of(value) if slot.kind in (SHARED, OWNED) else value
-            if slot.spec is None or inner is None or slot.spec.prefix is None:
+            spec = slot.spec
+            if spec is None or inner is None or (spec.prefix is None and spec.members is None):
                 continue
             before = set(memo)
-            shape = tuple(typing.cast("Any", inner).shape)
-            _match_shape(slot.spec, shape, memo)
+            if spec.members is not None:
+                _check_union(spec.members, inner, memo)
+            else:
+                _match_shape(spec, tuple(typing.cast("Any", inner).shape), memo)
             for name, bound in memo.items():
                 if name not in before:
                     shown = bound[1] if name.startswith("*") else bound

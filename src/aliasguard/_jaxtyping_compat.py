@@ -61,6 +61,8 @@ class ArraySpec:
         variadic: the variadic dimension, if any.
         suffix: dimensions after the variadic one.
         description: the dtype category and shape string as written (``Float 'b c'``).
+        members: for a union (``Float[Tensor, "n"] | Float[np.ndarray, "n"]``), each member
+            compiled: a value must match one, and the first it matches binds the axes.
     """
 
     annotation: object
@@ -71,6 +73,7 @@ class ArraySpec:
     variadic: Variadic | None
     suffix: tuple[Dim, ...]
     description: str
+    members: tuple[ArraySpec, ...] | None = None
 
     @property
     def checks_shape(self) -> bool:
@@ -184,7 +187,11 @@ def spec_of(annotation: object) -> ArraySpec:
             if names is not None
             else getattr(annotation, "__name__", repr(annotation))
         )
-        return ArraySpec(annotation, array_class, None, names, None, None, (), name)
+        members = None
+        if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+            members = tuple(spec_of(member) for member in typing.get_args(annotation))
+            name = " | ".join(member.description for member in members)
+        return ArraySpec(annotation, array_class, None, names, None, None, (), name, members)
     from jaxtyping import _array_types as parsed  # private: the any-dtype sentinel
 
     dtypes: Any = getattr(annotation, "dtypes", None)

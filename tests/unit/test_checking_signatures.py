@@ -414,3 +414,26 @@ def test_another_threads_return_during_a_call_is_a_second_handout() -> None:
     thread.join()
     assert len(errors) == 1
     del kept
+
+
+@checked
+def either_library(
+    value: Shared[Float[Tensor, "n"] | Float[np.ndarray, "n"]], other: Shared[Vector]
+) -> None:
+    del value, other
+
+
+def test_a_union_payload_binds_the_axes_of_the_member_it_matches() -> None:
+    either_library(lent(3), lent(3))
+    either_library(share(torch.ones(3)), lent(3))
+    with pytest.raises(AnnotationError) as caught:
+        either_library(share(torch.ones(3)), lent(4))
+    assert "axis n is 4 here but 3 elsewhere" in str(caught.value)
+    assert "n=3 (from 'value')" in str(caught.value)
+
+
+def test_a_union_payload_reports_the_dtype_of_the_members_own_library() -> None:
+    with pytest.raises(
+        AnnotationError, match=r"'value' breaks the dtype rule: got an int64 Tensor"
+    ):
+        either_library(share(np.ones(3, dtype=np.int64)), lent(3))
