@@ -81,17 +81,15 @@ def memory_problem(tensor: torch.Tensor) -> str | None:
         address, available = storage.data_ptr(), storage.nbytes()
     except (RuntimeError, NotImplementedError):  # no storage at all (vmap, functional)
         return "no-storage"
+    if tensor.numel() == 0:
+        return None  # no element to read
     if tensor.is_contiguous():  # the common case, without a loop over the axes
         needed = tensor.storage_offset() * tensor.element_size() + tensor.nbytes
-    elif tensor.numel() == 0:
-        needed = 0
     else:
         last = tensor.storage_offset() + sum(
             (size - 1) * stride for size, stride in zip(tensor.shape, tensor.stride(), strict=True)
         )
         needed = (last + 1) * tensor.element_size()
-    if needed == 0 or tensor.numel() == 0:
-        return None
     if address == 0 and available > 0:  # a FakeTensor's storage: a size, no memory
         return "no-storage"
     if needed > available:

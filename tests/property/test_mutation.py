@@ -7,7 +7,6 @@ Bytes are compared as stored in memory, so no float comparison can hide a change
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ from hypothesis.extra import numpy as hnp
 import aliasguard
 from aliasguard import ShareError, own, share, shares_memory
 from aliasguard.strategies import ARRAY_DTYPES, ARRAY_LAYOUTS, arrays, tensors
+from dtype_names import numpy_dtype_named
 
 MUTATION = settings(max_examples=150, deadline=None)
 INTEGER_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
@@ -137,14 +137,6 @@ def tensor_share_refusal(tensor: torch.Tensor) -> str | None:
     if str(tensor.dtype).removeprefix("torch.") not in ARRAY_DTYPES:
         return "dtype"
     return None
-
-
-def numpy_dtype_named(name: str) -> np.dtype[Any]:
-    try:
-        return np.dtype(name)
-    except TypeError:
-        scalar: type[Any] = getattr(importlib.import_module("ml_dtypes"), name)
-        return np.dtype(scalar)
 
 
 def assert_same_elements(

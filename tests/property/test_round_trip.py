@@ -34,6 +34,7 @@ from aliasguard.strategies import (
     arrays,
     tensors,
 )
+from dtype_names import numpy_dtype_named
 
 ROUND_TRIP = settings(max_examples=200, deadline=None)
 
@@ -59,15 +60,6 @@ def value_bytes_of_tensor(tensor: torch.Tensor) -> bytes:
     dense = dense.resolve_conj().resolve_neg().clone(memory_format=torch.contiguous_format)
     dense = dense.reshape(-1)
     return dense.view(torch.uint8).numpy().tobytes()
-
-
-def numpy_dtype_named(name: str) -> np.dtype[Any]:
-    """The NumPy dtype aliasguard maps ``name`` to: built in, or from ml_dtypes."""
-    try:
-        return np.dtype(name)
-    except TypeError:
-        scalar: type[Any] = getattr(importlib.import_module("ml_dtypes"), name)
-        return np.dtype(scalar)
 
 
 def float_components(array: npt.NDArray[Any]) -> npt.NDArray[Any]:
