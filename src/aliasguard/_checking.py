@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from . import _checking_messages as messages, _torch_compat
+from ._annotation_compat import is_class
 from ._jaxtyping_compat import (
     ANONYMOUS,
     BROADCAST_FIXED,
@@ -51,6 +52,7 @@ from ._wrappers import (
     is_ndarray,
     make_owned,
     make_shared,
+    runtime_class,
     set_value,
     subscript_parts,
 )
@@ -120,8 +122,8 @@ def _without_none(hint: object) -> tuple[object, bool]:
 
 
 def _is_array_class(hint: object) -> bool:
-    origin = typing.get_origin(hint) or hint
-    return isinstance(origin, type) and issubclass(origin, np.ndarray | torch.Tensor)
+    origin = runtime_class(hint)
+    return is_class(origin) and issubclass(origin, np.ndarray | torch.Tensor)
 
 
 def involves_contract(hint: object) -> bool:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CASTING_RULES",
+    "DTYPE_NAMES",
     "Casting",
     "DtypeInfo",
     "info_from_numpy",
@@ -61,11 +62,14 @@ class DtypeInfo:
         return self.storage.itemsize
 
 
-def _row(name: str, kind: str, storage: str, *, builtin: bool = True) -> DtypeInfo:
+def _row(name: str, kind: str, storage: str, *, builtin: bool = True) -> DtypeInfo | None:
+    torch_dtype = getattr(torch, name, None)
+    if not isinstance(torch_dtype, torch.dtype):
+        return None  # this torch predates the dtype: see _TABLE
     return DtypeInfo(
         name=name,
         kind=kind,
-        torch=getattr(torch, name),
+        torch=torch_dtype,
         numpy=np.dtype(name) if builtin else None,
         storage=np.dtype(storage),
     )
@@ -73,7 +77,9 @@ def _row(name: str, kind: str, storage: str, *, builtin: bool = True) -> DtypeIn
 
 # torch's sub-byte, quantized and "bits" dtypes have no NumPy counterpart and no arithmetic to cast
 # with, so they are deliberately absent: looking them up answers None and the caller refuses.
-_TABLE: Final[tuple[DtypeInfo, ...]] = (
+# Rows for dtypes the installed torch lacks are dropped: float8_e8m0fnu arrived in torch 2.7
+# (its release notes), after the oldest torch aliasguard supports.
+_ROWS: Final[tuple[DtypeInfo | None, ...]] = (
     _row("bool", "b", "bool"),
     _row("uint8", "u", "uint8"),
     _row("uint16", "u", "uint16"),
@@ -96,6 +102,9 @@ _TABLE: Final[tuple[DtypeInfo, ...]] = (
     _row("complex64", "c", "complex64"),
     _row("complex128", "c", "complex128"),
 )
+_TABLE: Final[tuple[DtypeInfo, ...]] = tuple(row for row in _ROWS if row is not None)
+#: Every dtype aliasguard converts with the installed torch, by the name both libraries share.
+DTYPE_NAMES: Final[tuple[str, ...]] = tuple(row.name for row in _TABLE)
 
 _INTEGERS_TO_FLOAT: Final = ("float32", "float64", "complex64", "complex128")
 _SMALL_FLOAT8_TARGETS: Final = (

@@ -247,6 +247,10 @@ def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
     # Read as a group by its members: BaseExceptionGroup, or its backport on Python 3.10.
     members: object = getattr(error, "exceptions", None)
     if not isinstance(members, tuple):
+        cause = error.__cause__
+        if isinstance(error, hypothesis.errors.Flaky) and cause is not None:
+            # Hypothesis before 6.108 raises a plain Flaky from the failure that did not replay.
+            return [(leaf, True) for leaf, _ in _leaves(cause)]
         return [(error, False)]
     flaky_type: Any = getattr(hypothesis.errors, "FlakyFailure", ())  # Hypothesis >= 6.108
     flaky = isinstance(error, flaky_type)

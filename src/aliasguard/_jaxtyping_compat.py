@@ -18,6 +18,8 @@ from typing import Any, Final
 import numpy as np
 import torch
 
+from ._annotation_compat import is_class, ndarray_scalar_type
+
 __all__ = [
     "ANONYMOUS",
     "BROADCAST_NAMED",
@@ -91,7 +93,7 @@ def is_jaxtyping_annotation(annotation: object) -> bool:
     jaxtyping = _jaxtyping()
     return (
         jaxtyping is not None
-        and isinstance(annotation, type)
+        and is_class(annotation)
         and issubclass(annotation, jaxtyping.AbstractArray)
     )
 
@@ -152,7 +154,7 @@ def _array_class(annotation: object) -> type | tuple[type, ...]:
     from ._wrappers import runtime_class
 
     candidate = runtime_class(annotation)
-    if isinstance(candidate, type):
+    if is_class(candidate):
         return candidate
     msg = f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor."
     raise TypeError(msg)
@@ -160,12 +162,8 @@ def _array_class(annotation: object) -> type | tuple[type, ...]:
 
 def _scalar_names_of(annotation: object) -> frozenset[str] | None:
     """jaxtyping's names of the dtypes ``NDArray[np.float32]`` (or ``np.floating``...) admits."""
-    if typing.get_origin(annotation) is not np.ndarray:
-        return None
-    arguments = typing.get_args(annotation)
-    dtype_arguments = typing.get_args(arguments[1]) if len(arguments) == 2 else ()
-    scalar = dtype_arguments[0] if dtype_arguments else None
-    if not (isinstance(scalar, type) and issubclass(scalar, np.generic)):
+    scalar = ndarray_scalar_type(annotation)
+    if scalar is None:
         return None  # NDArray[Any], a TypeVar: any dtype
     return frozenset(
         numpy_dtype_name(np.dtype(kind))

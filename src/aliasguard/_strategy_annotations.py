@@ -22,6 +22,7 @@ import torch
 from hypothesis import reject, strategies as st
 from hypothesis.errors import InvalidArgument
 
+from ._annotation_compat import is_class, ndarray_scalar_type
 from ._convert import own, share
 from ._dtypes import DtypeInfo, numpy_dtype_of, resolve_dtype
 from ._jaxtyping_compat import (
@@ -36,7 +37,7 @@ from ._jaxtyping_compat import (
     numpy_dtype_name,
     spec_of,
 )
-from ._wrappers import Owned, Shared, is_ndarray, subscript_parts
+from ._wrappers import Owned, Shared, is_ndarray, runtime_class, subscript_parts
 
 if TYPE_CHECKING:
     from .strategies import DtypeSpec
@@ -166,7 +167,7 @@ class Compiled:
 
 
 def _annotation_text(annotation: object) -> str:
-    if isinstance(annotation, type):
+    if is_class(annotation):
         text = repr(annotation) if annotation.__module__ == "aliasguard" else annotation.__name__
         return text.removeprefix("aliasguard.")
     return repr(annotation)
@@ -192,24 +193,12 @@ def _wrapper_parts(annotation: object) -> tuple[str, object] | None:
 def is_array_annotation(annotation: object) -> bool:
     if _wrapper_parts(annotation) is not None or is_jaxtyping_annotation(annotation):
         return True
-    origin = typing.get_origin(annotation) or annotation
-    return isinstance(origin, type) and issubclass(origin, np.ndarray | torch.Tensor)
+    origin = runtime_class(annotation)
+    return is_class(origin) and issubclass(origin, np.ndarray | torch.Tensor)
 
 
-def _alias_scalar_type(annotation: object) -> object:
-    """The scalar type of ``np.ndarray[Any, np.dtype[T]]`` / ``NDArray[T]``, or ``None``."""
-    arguments = typing.get_args(annotation)
-    if typing.get_origin(annotation) is not np.ndarray or len(arguments) != 2:
-        return None
-    dtype_arguments = typing.get_args(arguments[1])
-    if not dtype_arguments:
-        return None
-    scalar_type = dtype_arguments[0]
-    return typing.get_origin(scalar_type) or scalar_type  # np.floating[Any] -> np.floating
-
-
-def _admits(scalar_type: object, info: DtypeInfo) -> bool:
-    if not isinstance(scalar_type, type):
+def _admits(scalar_type: type | None, info: DtypeInfo) -> bool:
+    if scalar_type is None:
         return True  # Any, a TypeVar: every dtype
     dtype = numpy_dtype_of(info)
     return dtype is not None and issubclass(dtype.type, scalar_type)
@@ -225,7 +214,7 @@ def _library_dtypes(
     from .strategies import ARRAY_DTYPES, TENSOR_DTYPES
 
     classes = spec.array_class if isinstance(spec.array_class, tuple) else (spec.array_class,)
-    scalar_type = _alias_scalar_type(annotation)
+    scalar_type = ndarray_scalar_type(annotation)
     found: list[tuple[str, tuple[DtypeInfo, ...]]] = []
     for library in _LIBRARIES:
         value_class = torch.Tensor if library == "torch" else np.ndarray

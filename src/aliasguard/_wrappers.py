@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from typing_extensions import TypeIs
 
+from ._annotation_compat import is_class, resolve_alias
 from ._errors import AliasingError
 from ._torch_compat import storage_has_other_tensors
 
@@ -339,27 +340,17 @@ def runtime_class(annotation: object) -> object:
     """The class an annotation like ``NDArray[Any]`` or ``np.ndarray[...]`` checks at run time.
 
     Generic aliases answer their origin; PEP 695 aliases (``type X = ...``, as NumPy's ``NDArray``
-    may be) are followed through ``__value__`` first. Anything else comes back unchanged.
+    is from NumPy 2.5 on) are followed first. Anything else comes back unchanged.
     """
-    current: Any = annotation
-    for _ in range(8):  # aliases of aliases, but never an endless chain
-        origin: Any = typing.get_origin(current)
-        if origin is not None and not isinstance(origin, type):
-            value: Any = getattr(origin, "__value__", None)
-            if value is None:
-                return current
-            current = value
-        elif origin is None and not isinstance(current, type) and hasattr(current, "__value__"):
-            current = current.__value__
-        else:
-            return origin if origin is not None else current
-    return current
+    resolved = resolve_alias(annotation)
+    origin = typing.get_origin(resolved)
+    return origin if is_class(origin) else resolved
 
 
 def _array_class_of(payload: object) -> type | None:
     """The library class a payload annotation checks against, or None when it is not one."""
     origin = runtime_class(payload)
-    if isinstance(origin, type) and issubclass(origin, np.ndarray | torch.Tensor):
+    if is_class(origin) and issubclass(origin, np.ndarray | torch.Tensor):
         return typing.cast("type", origin)
     jaxtyping = sys.modules.get("jaxtyping")
     if (
@@ -385,7 +376,7 @@ def _payload_check(payload: object) -> object:
             "torch.Tensor, a jaxtyping annotation of one (Float[Tensor, 'b c']) or a union of them."
         )
         raise TypeError(msg)
-    if isinstance(payload, type):
+    if is_class(payload):
         return payload  # a class, jaxtyping's included: isinstance checks it whole
     # np.ndarray[...] / NDArray[...] aliases are not isinstance-able: check their class.
     return runtime_class(payload)
@@ -400,7 +391,7 @@ def _payload_name(payload: object) -> str:
     if payload is typing.Any:
         return "Any"
     resolved = runtime_class(payload)
-    if resolved is not payload and isinstance(resolved, type):
+    if resolved is not payload and is_class(resolved):
         return _payload_name(resolved)  # NDArray[...] names its class, whatever NumPy's alias
     if isinstance(payload, type) and payload.__module__ in ("torch", "numpy"):
         return payload.__qualname__ if payload.__module__ == "torch" else "ndarray"

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
@@ -42,7 +43,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
-from ._dtypes import DtypeInfo, ml_dtypes_module, numpy_dtype_of, resolve_dtype
+from ._dtypes import DTYPE_NAMES, DtypeInfo, numpy_dtype_of, resolve_dtype
 from ._jaxtyping_compat import is_jaxtyping_annotation
 from ._strategy_annotations import from_annotation
 from ._strategy_signatures import call_arguments
@@ -68,30 +69,9 @@ DtypeSpec: TypeAlias = "str | np.dtype[Any] | type[np.generic] | torch.dtype"
 # ----------------------------------------------------------------------------------------------
 # Tables
 
-#: Every dtype aliasguard converts, by the name both libraries share.
-TENSOR_DTYPES: Final[tuple[str, ...]] = (
-    "bool",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "float8_e4m3fn",
-    "float8_e4m3fnuz",
-    "float8_e5m2",
-    "float8_e5m2fnuz",
-    "float8_e8m0fnu",
-    "bfloat16",
-    "float16",
-    "float32",
-    "float64",
-    "complex32",
-    "complex64",
-    "complex128",
-)
+#: Every dtype aliasguard converts with the installed torch, by the name both libraries share
+#: (``float8_e8m0fnu`` needs torch 2.7 or newer).
+TENSOR_DTYPES: Final[tuple[str, ...]] = DTYPE_NAMES
 
 
 def _has_numpy_dtype(name: str) -> bool:
@@ -187,6 +167,8 @@ _NO_SPARSE: Final = frozenset(
 )
 # A float whose negative-bit view exists: the imaginary part of this complex dtype's conjugate.
 _COMPLEX_OF: Final = {"float16": "complex32", "float32": "complex64", "float64": "complex128"}
+#: Each complex dtype's real component.
+_COMPONENT_OF: Final = {complex_name: real for real, complex_name in _COMPLEX_OF.items()}
 # Creating complex32 tensors warns once per process (torch's EmptyTensor.cpp); the warning says
 # nothing about the value drawn, and would fail test suites that turn warnings into errors.
 _COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
@@ -238,46 +220,98 @@ def _nan_bits(name: str) -> list[int]:
     return [s | exponent | payload for s in (0, sign) for payload in payloads]
 
 
-def _ml_dtypes_finfo(dtype: np.dtype[Any]) -> Any:
-    module = ml_dtypes_module()
-    assert module is not None, f"{dtype} comes from ml_dtypes, so it is installed"
-    return module.finfo(dtype)
+def _float_pools(
+    edge_bits: list[int],
+    named_values: list[float],
+    bits_of: Callable[[Iterable[float]], list[int]],
+    name: str,
+) -> tuple[list[int], list[int], list[int]]:
+    """Separate pools, so that a dozen NaN payloads do not crowd out the values that matter most."""
+    edges = sorted(set(edge_bits))
+    named = sorted(set(bits_of(named_values)) - set(edges))
+    payloads = sorted(set(_nan_bits(name)) - set(edges) - set(named))
+    return edges, named, payloads
 
 
-def _float_elements(info: DtypeInfo, component: np.dtype[Any], components: int) -> _Elements:
-    size = component.itemsize
-    builtin = component.name in _BUILTIN_FLOATS
-    finfo: Any = np.finfo(component) if builtin else _ml_dtypes_finfo(component)
+_EDGE_VALUES: Final = (0.0, -0.0, float("nan"), float("inf"), float("-inf"))
+
+
+def _builtin_float_pools(component: np.dtype[Any]) -> tuple[list[int], list[int], list[int]]:
+    finfo = np.finfo(component)
     extremes = [
         float(finfo.max),
         float(finfo.min),
         float(finfo.smallest_normal),
         float(finfo.smallest_subnormal),
     ]
-    # Separate pools, so that a dozen NaN payloads do not crowd out the values that matter most.
-    edges = sorted(set(_bits_of([0.0, -0.0, float("nan"), float("inf"), float("-inf")], component)))
-    named = sorted(
-        set(
-            _bits_of([1.0, -1.0, *extremes], component)
-            + _bits_of([-x for x in extremes], component)
-        )
+    return _float_pools(
+        _bits_of(_EDGE_VALUES, component),
+        [1.0, -1.0, *extremes, *(-x for x in extremes)],
+        functools.partial(_bits_of, dtype=component),
+        component.name,
     )
-    payloads = sorted(set(_nan_bits(component.name)) - set(edges) - set(named))
+
+
+def _torch_float_pools(info: DtypeInfo) -> tuple[list[int], list[int], list[int]]:
+    """The pools of a float NumPy has no dtype for (bfloat16, float8), decoded by torch alone.
+
+    These formats are at most 16 bits wide, so every bit pattern is decoded once and the extremes
+    are read off the decoded values: nothing here needs ``ml_dtypes``.
+    """
+    integer = _TORCH_INTEGER_OF_SIZE[info.itemsize]
+    width = 8 * info.itemsize
+    patterns = torch.arange(1 << width, dtype=torch.int64)
+    # Wrap to the signed integer of the same width, whose bits torch reinterprets as the float.
+    signed = torch.where(patterns >= 1 << (width - 1), patterns - (1 << width), patterns)
+    decoded = signed.to(integer).view(info.torch).to(torch.float64)
+    finite = decoded[torch.isfinite(decoded)]
+    positive = finite[finite > 0]
+    extremes = [
+        float(finite.max()),
+        float(finite.min()),
+        float(torch.finfo(info.torch).smallest_normal),
+        float(positive.min()),  # the smallest subnormal, or the smallest normal where none
+    ]
+
+    def bits_of(values: Iterable[float]) -> list[int]:
+        rounded = torch.tensor(list(values), dtype=torch.float64).to(info.torch)
+        signed_bits = cast("list[int]", rounded.view(integer).tolist())  # pyright: ignore[reportUnknownMemberType]
+        return [bits & ((1 << width) - 1) for bits in signed_bits]
+
+    return _float_pools(
+        bits_of(_EDGE_VALUES),
+        [1.0, -1.0, *extremes, *(-x for x in extremes)],
+        bits_of,
+        info.name,
+    )
+
+
+def _hypothesis_float_bits(component: np.dtype[Any]) -> st.SearchStrategy[int]:
+    as_bits = np.dtype(f"u{component.itemsize}")
+
+    def to_bits(value: Any) -> int:
+        return int(np.array(value, dtype=component).view(as_bits))
+
+    floats = hnp.from_dtype(component, allow_nan=True, allow_infinity=True, allow_subnormal=True)
+    return floats.map(to_bits)
+
+
+def _float_elements(info: DtypeInfo, components: int) -> _Elements:
+    component_name = _COMPONENT_OF.get(info.name, info.name)
+    component = np.dtype(component_name) if component_name in _BUILTIN_FLOATS else None
+    if component is not None:
+        size = component.itemsize
+        edges, named, payloads = _builtin_float_pools(component)
+    else:
+        size = info.itemsize
+        edges, named, payloads = _torch_float_pools(info)
     raw = st.integers(0, (1 << (8 * size)) - 1)
     fill = st.sampled_from(edges) | st.sampled_from(named) | raw
     if payloads:
         fill |= st.sampled_from(payloads)
     bits = fill
-    if builtin:  # Hypothesis's own float distribution as well
-        as_bits = np.dtype(f"u{size}")
-
-        def to_bits(value: Any) -> int:
-            return int(np.array(value, dtype=component).view(as_bits))
-
-        floats = hnp.from_dtype(
-            component, allow_nan=True, allow_infinity=True, allow_subnormal=True
-        )
-        bits = fill | floats.map(to_bits)
+    if component is not None:  # Hypothesis's own float distribution as well
+        bits = fill | _hypothesis_float_bits(component)
     return _Elements(info, components, size, bits, fill)
 
 
@@ -291,12 +325,7 @@ def _elements_for(info: DtypeInfo) -> _Elements:
         boundaries = [0, 1, top, top >> 1, (top >> 1) + 1]  # 0, 1, -1 or max, max, min
         fill = st.sampled_from(boundaries) | st.integers(0, top)
         return _Elements(info, 1, size, fill, fill)
-    if info.kind == "c":
-        component_name = {"complex32": "float16", "complex64": "float32"}.get(info.name, "float64")
-        return _float_elements(info, np.dtype(component_name), 2)
-    component = numpy_dtype_of(info)
-    assert component is not None, f"{info.name} needs ml_dtypes, checked before drawing"
-    return _float_elements(info, component, 1)
+    return _float_elements(info, 2 if info.kind == "c" else 1)
 
 
 def _draw_bits(draw: st.DrawFn, elements: _Elements, count: int) -> NDArray[Any]:

@@ -10,6 +10,7 @@ import torch
 
 from aliasguard import _dtypes
 from aliasguard._dtypes import CASTING_RULES, is_cast_allowed, resolve_dtype, weakest_rule_allowing
+from dtype_names import torch_has_dtype, with_torch_dtypes
 
 NUMPY_NAMES = (
     "bool",
@@ -27,14 +28,18 @@ NUMPY_NAMES = (
     "complex64",
     "complex128",
 )
-TORCH_ONLY_NAMES = (
-    "bfloat16",
-    "float8_e4m3fn",
-    "float8_e4m3fnuz",
-    "float8_e5m2",
-    "float8_e5m2fnuz",
-    "float8_e8m0fnu",
-    "complex32",
+TORCH_ONLY_NAMES = tuple(
+    name
+    for name in (
+        "bfloat16",
+        "float8_e4m3fn",
+        "float8_e4m3fnuz",
+        "float8_e5m2",
+        "float8_e5m2fnuz",
+        "float8_e8m0fnu",
+        "complex32",
+    )
+    if torch_has_dtype(name)
 )
 
 
@@ -74,9 +79,9 @@ def test_rules_match_ml_dtypes_for_bfloat16_where_it_defines_safety() -> None:
         ("float16", "bfloat16", "safe", False),  # bfloat16 cannot hold float16's precision
         ("bfloat16", "float32", "safe", True),
         ("float8_e4m3fn", "float16", "safe", True),
-        ("float8_e8m0fnu", "float16", "safe", False),  # 2**-127 is below float16's range
-        ("float8_e8m0fnu", "bfloat16", "safe", True),
-        ("bool", "float8_e8m0fnu", "safe", False),  # e8m0 has no zero: False has no image
+        with_torch_dtypes("float8_e8m0fnu", "float16", "safe", False),  # 2**-127 < float16's range
+        with_torch_dtypes("float8_e8m0fnu", "bfloat16", "safe", True),
+        with_torch_dtypes("bool", "float8_e8m0fnu", "safe", False),  # e8m0 has no zero
         ("bool", "float8_e5m2", "safe", True),
         ("float32", "bfloat16", "same_kind", True),
         ("bfloat16", "int64", "same_kind", False),
