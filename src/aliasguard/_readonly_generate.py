@@ -39,6 +39,10 @@ STUB_PATH: Final = Path(__file__).with_name("_readonly.pyi")
 #: NumPy methods that return ``None`` but only read the array: they write a file.
 READING_NONE_METHODS: Final = frozenset({"dump", "tofile", "__array_finalize__"})
 
+#: NumPy methods that return fresh memory but whose stub returns ``Self``, which would keep a
+#: borrow's copy read-only: the read-only type gives them the plain array type back.
+COPYING_METHODS: Final = ("__copy__", "__deepcopy__", "copy")
+
 #: Protocols that change an object in place whatever the library: item assignment and deletion,
 #: and restoring pickled state into a live object.
 MUTATING_PROTOCOLS: Final = frozenset({"__setitem__", "__delitem__", "__setstate__"})
@@ -231,6 +235,11 @@ def render(torch_methods: list[str], numpy_methods: list[str], versions: dict[st
     text += "\n".join(line for method in torch_methods for line in _method_stub("torch", method))
     text += "\n" + _ARRAY_CLASS.format(numpy_count=len(numpy_methods))
     text += "\n".join(line for method in numpy_methods for line in _method_stub("numpy", method))
+    for method in COPYING_METHODS:
+        text += (
+            f"\n    def {method}(self, *args: Any, **kwargs: Any) "
+            "-> np.ndarray[_ShapeT_co, _DTypeT_co]: ..."
+        )
     return text + "\n"
 
 
