@@ -32,85 +32,85 @@ class ReadOnlyTensor(torch.Tensor):
     """A borrowed tensor: a ``torch.Tensor`` whose 180 writing methods are errors."""
 
     @deprecated(
-        "__iadd__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x += ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __iadd__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__iand__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x &= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __iand__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__idiv__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x /= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __idiv__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__ifloordiv__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x //= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __ifloordiv__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__ilshift__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x <<= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __ilshift__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__imod__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x %= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __imod__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__imul__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x *= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __imul__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__ior__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x |= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __ior__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__ipow__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x **= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __ipow__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__irshift__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x >>= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __irshift__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__isub__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x -= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __isub__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__itruediv__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x /= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __itruediv__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__ixor__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x ^= ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __ixor__(
         self, other: object, /
     ) -> ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter: ...
     @deprecated(
-        "__setitem__() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+        "x[...] = ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def __setitem__(
         self, key: object, value: ReadOnlyTensorBorrow_use_own_or_clone_or_an_Owned_parameter, /
@@ -1614,85 +1614,85 @@ class ReadOnlyArray(np.ndarray[_ShapeT_co, _DTypeT_co]):
     """A borrowed array: an ``np.ndarray`` whose 22 writing methods are errors."""
 
     @deprecated(
-        "__iadd__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x += ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __iadd__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__iand__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x &= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __iand__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__ifloordiv__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x //= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __ifloordiv__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__ilshift__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x <<= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __ilshift__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__imatmul__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x @= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __imatmul__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__imod__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x %= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __imod__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__imul__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x *= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __imul__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__ior__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x |= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __ior__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__ipow__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x **= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __ipow__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__irshift__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x >>= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __irshift__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__isub__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x -= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __isub__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__itruediv__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x /= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __itruediv__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__ixor__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x ^= ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __ixor__(
         self, other: object, /
     ) -> ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter: ...
     @deprecated(
-        "__setitem__() writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
+        "x[...] = ... writes a Shared value, a read-only borrow of another array's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.copy()), or take an Owned parameter."
     )
     def __setitem__(
         self, key: object, value: ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter, /

@@ -139,13 +139,30 @@ def numpy_writing_methods(numpy_directory: Path | None = None) -> list[str]:
     )
 
 
+_OPERATOR_SYMBOLS: Final = {
+    "add": "+", "and": "&", "div": "/", "floordiv": "//", "lshift": "<<", "matmul": "@",
+    "mod": "%", "mul": "*", "or": "|", "pow": "**", "rshift": ">>", "sub": "-",
+    "truediv": "/", "xor": "^",
+}  # fmt: skip
+
+
+def _write_named(method: str) -> str:
+    """How a user spells the write: ``x[...] = ...`` and ``x += ...`` rather than their dunders."""
+    if method == "__setitem__":
+        return "x[...] = ..."
+    match = _AUGMENTED.fullmatch(method)
+    if match:
+        return f"x {_OPERATOR_SYMBOLS.get(match['operator'], match['operator'])}= ..."
+    return f"{method}()"
+
+
 def _message(library: str, method: str) -> str:
     """The deprecation text: what happened, why, and the fix, as every aliasguard error does."""
     _, noun, copy_method, _ = _LIBRARIES[library]
     return (
-        f"{method}() writes a Shared value, a read-only borrow of another {noun}'s memory: "
-        f"the write would change the lender's data. Write into a copy (aliasguard.own(x) or "
-        f"x.{copy_method}()), or take an Owned parameter."
+        f"{_write_named(method)} writes a Shared value, a read-only borrow of another {noun}'s "
+        f"memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) "
+        f"or x.{copy_method}()), or take an Owned parameter."
     )
 
 
