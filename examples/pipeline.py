@@ -76,7 +76,7 @@ def normalize_in_place(
     image: Shared[Float32[Tensor, "c h w"]], mean: float
 ) -> Owned[Float32[Tensor, "c h w"]]:
     """BUG (borrow rule): subtracts in place from a borrowed image, rewriting the caller's data."""
-    image.value.sub_(mean)
+    image.value.sub_(mean)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     return Owned(image.value.clone())
 
 

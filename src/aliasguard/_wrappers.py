@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
 
 import numpy as np
 import torch
-from typing_extensions import TypeIs
+from typing_extensions import Never, TypeIs
 
 from ._annotation_compat import is_class, resolve_alias
 from ._errors import AliasingError
@@ -42,6 +42,52 @@ class _Moved:
 
 
 MOVED: Final = _Moved()
+
+
+if TYPE_CHECKING:
+    # A stub-only module: it describes the payload to checkers and has no run-time half.
+    from ._readonly import (  # pyright: ignore[reportMissingModuleSource]
+        ReadOnlyArray,
+        ReadOnlyTensor,
+    )
+
+    _Payload = TypeVar("_Payload", bound="np.ndarray[Any, Any] | torch.Tensor")
+    _Shape = TypeVar("_Shape", bound=tuple[Any, ...])
+    _DType = TypeVar("_DType", bound=np.dtype[Any])
+
+    class _BorrowedValue:
+        """``Shared.value`` as checkers see it: a read-only view of the payload.
+
+        At run time ``value`` is a plain property that returns the real tensor or array. Checkers
+        pick the first overload the wrapper matches. A ``Shared[Any]`` matches ``Shared[Never]``
+        and stays ``Any``; a payload they cannot place (a union, a type variable bound to one)
+        stays itself.
+        """
+
+        @typing.overload
+        def __get__(self, instance: None, owner: type[object], /) -> typing.Self: ...
+        @typing.overload
+        def __get__(self, instance: Shared[Never], owner: type[object], /) -> Any: ...
+        @typing.overload
+        def __get__(
+            self, instance: Shared[torch.Tensor], owner: type[object], /
+        ) -> ReadOnlyTensor: ...
+        @typing.overload
+        def __get__(
+            self, instance: Shared[np.ndarray[_Shape, _DType]], owner: type[object], /
+        ) -> ReadOnlyArray[_Shape, _DType]: ...
+        @typing.overload
+        def __get__(self, instance: Shared[_Payload], owner: type[object], /) -> _Payload: ...
+        def __get__(self, instance: object, owner: type[object], /) -> Any: ...
+
+    class _OwnedValue:
+        """``Owned.value`` as checkers see it: the payload itself, free to write."""
+
+        @typing.overload
+        def __get__(self, instance: None, owner: type[object], /) -> typing.Self: ...
+        @typing.overload
+        def __get__(self, instance: Owned[_Payload], owner: type[object], /) -> _Payload: ...
+        def __get__(self, instance: object, owner: type[object], /) -> Any: ...
 
 
 def _mentions_type_variables(item: object) -> bool:
@@ -78,17 +124,26 @@ class Shared(Generic[A_co]):
         _set_value(self, value)
         _set_source(self, source)
 
-    @property
-    def value(self) -> A_co:
-        """The wrapped array or tensor.
+    if TYPE_CHECKING:
+        # Checkers see a read-only view of a borrow's payload; see `_BorrowedValue`.
+        value: Final = _BorrowedValue()
+    else:
 
-        Raises:
-            AliasingError: the handle was moved into an ``Owned`` parameter of a checked function.
-        """
-        value = self._value
-        if value is MOVED:
-            _raise_moved(self)
-        return value  # type: ignore[no-any-return]
+        @property
+        def value(self):
+            """The wrapped array or tensor.
+
+            To type checkers, a `Shared` value is read-only: its writing methods, item assignment
+            and augmented operators are errors. An `Owned` value is the plain payload type.
+
+            Raises:
+                AliasingError: the handle was moved into an ``Owned`` parameter of a checked
+                    function.
+            """
+            value = self._value
+            if value is MOVED:
+                _raise_moved(self)
+            return value
 
     @property
     def source(self) -> object:
@@ -164,6 +219,9 @@ class Owned(Shared[A_co]):
     """
 
     __slots__ = ()
+
+    if TYPE_CHECKING:
+        value: Final = _OwnedValue()  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]
 
     def __init__(self, value: A_co) -> None:
         _refuse_reinitialisation(self)

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from typing_extensions import assert_type
 
 from aliasguard import Owned, Shared, own, share
+from aliasguard._readonly import ReadOnlyArray, ReadOnlyTensor  # pyright: ignore[reportMissingModuleSource]
 
 # numpy.typing.NDArray[Any] is ndarray[tuple[Any, ...], dtype[Any]]: the converters return that
 # alias, so the assertions below name it the same way.
@@ -39,8 +40,9 @@ def share_follows_the_input_library(
     assert_type(share(owned_tensor), Shared[NDArray[Any]])
     # Concrete NumPy shapes and dtypes still pick the array overload.
     assert_type(share(np.zeros((2, 3), dtype=np.float32)), Shared[torch.Tensor])
-    assert_type(share(array).value, torch.Tensor)
-    assert_type(share(tensor).value, NDArray[Any])
+    # A borrow's value is read-only to checkers; see check_borrows.py.
+    assert_type(share(array).value, ReadOnlyTensor)
+    assert_type(share(tensor).value, ReadOnlyArray[tuple[Any, ...], np.dtype[Any]])
     assert_type(share(tensor).source, object)
 
 

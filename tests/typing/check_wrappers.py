@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from typing_extensions import assert_type
 
 from aliasguard import Owned, Shared, is_owned, is_shared
+from aliasguard._readonly import ReadOnlyTensor  # pyright: ignore[reportMissingModuleSource]
 
 
 def wants_shared_tensor(x: Shared[torch.Tensor]) -> None: ...
@@ -51,7 +52,7 @@ def the_payload_type_is_covariant(
 def value_and_source(
     shared: Shared[torch.Tensor], owned: Owned[NDArray[Any]], either: Shared[Any]
 ) -> None:
-    assert_type(shared.value, torch.Tensor)
+    assert_type(shared.value, ReadOnlyTensor)  # read-only to checkers: see check_borrows.py
     assert_type(owned.value, NDArray[Any])
     assert_type(either.value, Any)
     assert_type(shared.source, object)
@@ -59,7 +60,7 @@ def value_and_source(
 
 
 def value_and_source_are_read_only(shared: Shared[torch.Tensor], tensor: torch.Tensor) -> None:
-    shared.value = tensor  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+    shared.value = tensor  # type: ignore[misc, assignment]  # pyright: ignore[reportAttributeAccessIssue]
     shared.source = tensor  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
     # pyright only: mypy never checks `del` against a property's deleter (python/mypy#12904).
     # The runtime raises AttributeError either way.

@@ -77,30 +77,30 @@ def assert_no_data(message: str) -> None:
 
 @checked
 def center_in_place(x: Shared[Float[Tensor, "b c"]]) -> Owned[Float[Tensor, "b c"]]:
-    x.value.add_(-x.value.mean())  # bug: add_ writes into the caller's tensor
+    x.value.add_(-x.value.mean())  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]  # bug: add_ writes into the caller's tensor
     return Owned(x.value.clone())
 
 
 @checked
 def rescale_in_place(x: Shared[Float[Tensor, "b c"]], factor: float) -> None:
-    x.value.mul_(factor)
+    x.value.mul_(factor)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 @checked
 def clip_in_place(pixels: Shared[Float[Tensor, "h w"]]) -> Owned[Float[Tensor, "h w"]]:
-    return Owned(pixels.value.clamp_(0.0, 1.0).clone())
+    return Owned(pixels.value.clamp_(0.0, 1.0).clone())  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated, reportUnknownArgumentType, reportUnknownMemberType, reportUnknownVariableType]
 
 
 @checked
 def fill_from_template(
     target: Shared[Float[Tensor, "n"]], template: Shared[Float[Tensor, "n"]]
 ) -> None:
-    target.value.copy_(template.value)
+    target.value.copy_(template.value)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 @checked
 def reset_accumulator(accumulator: Shared[Float[Tensor, "n"]]) -> None:
-    accumulator.value.zero_()
+    accumulator.value.zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 @checked
@@ -112,12 +112,12 @@ def add_into(
 
 @checked
 def mark_first(x: Shared[Float[Tensor, "n"]]) -> None:
-    x.value[0] = 1
+    x.value[0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
 
 
 @checked
 def scatter_labels(x: Shared[Float[Tensor, "n"]], index: Int64[Tensor, "k"]) -> None:
-    x.value.index_put_((index,), torch.tensor(0.0))
+    x.value.index_put_((index,), torch.tensor(0.0))  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 @checked
@@ -140,7 +140,7 @@ def relu_in_place(activations: Shared[Float[Tensor, "b c"]]) -> Owned[Float[Tens
 
 @checked
 def np_mark_first(x: Shared[Float[np.ndarray, "n"]]) -> None:
-    x.value[0] = 1
+    x.value[0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
 
 
 @checked
@@ -151,7 +151,7 @@ def np_add_one_into_itself(x: Shared[Float[np.ndarray, "n"]]) -> None:
 @checked
 def np_double(x: Shared[Float[np.ndarray, "n"]]) -> None:
     values = x.value
-    values *= 2
+    values *= 2  # type: ignore[misc]  # pyright: ignore[reportDeprecated]
 
 
 # The catalogue: freshness (an Owned return that is the input, or a view of it)
@@ -738,7 +738,7 @@ def test_checked_keeps_name_and_signature() -> None:
 
 def test_disable_returns_the_function_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     def buggy(x: Shared[Float[Tensor, "n"]]) -> None:
-        x.value.add_(1)
+        x.value.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
     monkeypatch.setenv("ALIASGUARD_DISABLE", "1")
     assert checked(buggy) is buggy
@@ -751,7 +751,7 @@ def test_disable_returns_the_function_itself(monkeypatch: pytest.MonkeyPatch) ->
 @pytest.mark.parametrize("setting", ["", "0"])
 def test_disable_off_values_keep_the_checks(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
     def buggy(x: Shared[Float[Tensor, "n"]]) -> None:
-        x.value.add_(1)
+        x.value.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
     monkeypatch.setenv("ALIASGUARD_DISABLE", setting)
     assert checked(buggy) is not buggy
@@ -775,7 +775,7 @@ class Normalize:
     def __call__(self, image: Shared[Float[Tensor, "c h w"]]) -> Owned[Float[Tensor, "c h w"]]:
         mean, std = self.mean[:, None, None], self.std[:, None, None]
         if self.in_place:
-            return Owned(image.value.sub_(mean).div_(std))  # torchvision #680
+            return Owned(image.value.sub_(mean).div_(std))  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated, reportUnknownArgumentType, reportUnknownMemberType, reportUnknownVariableType]  # torchvision #680
         return Owned((image.value - mean) / std)
 
 
@@ -1004,7 +1004,7 @@ def test_spec_numpy_borrow_cannot_be_made_writable_again() -> None:
     def unlock_and_write(x: Shared[Float[np.ndarray, "n"]]) -> None:
         values = x.value
         values.flags.writeable = True  # common, to silence torch's read-only warning
-        values[0] = 0
+        values[0] = 0  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
 
     x = array(3)
     with pytest.raises((AliasingError, ValueError)):
@@ -1071,7 +1071,7 @@ def test_two_numpy_borrows_name_both_candidates() -> None:
 
     @checked
     def write_second(x: Shared[Float[np.ndarray, "n"]], y: Shared[Float[np.ndarray, "n"]]) -> None:
-        y.value[0] = 0
+        y.value[0] = 0  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
 
     with pytest.raises(AliasingError) as caught:
         write_second(Shared(array(2)), Shared(array(2)))

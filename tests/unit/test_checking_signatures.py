@@ -45,12 +45,12 @@ def count(*values: Shared[Vector]) -> int:
 
 @checked
 def write_first(*values: Shared[Vector]) -> None:
-    values[0].value.add_(1)
+    values[0].value.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 @checked
 def write_named(**values: Shared[Vector]) -> None:
-    values["first"].value.add_(1)
+    values["first"].value.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 def test_each_extra_positional_argument_is_checked_against_the_star_annotation() -> None:
@@ -74,7 +74,7 @@ DEFAULT = Shared(np.zeros(3, dtype=np.float32))
 
 @checked
 def write_default(value: Shared[Float[np.ndarray, "n"]] = DEFAULT) -> None:
-    value.value[0] = 5  # NumPy refuses: the default is lent as a read-only view, like any borrow
+    value.value[0] = 5  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]  # NumPy refuses: the default is lent as a read-only view, like any borrow
 
 
 @pytest.mark.aliasguard_unsanitized  # @checked's own borrow rule is under test

@@ -259,7 +259,7 @@ def test_fuzz_reports_the_functions_own_exceptions_apart() -> None:
 
 
 def write_into_numpy_borrow(image: Shared[Float32[np.ndarray, "h w"]]) -> None:
-    image.value[0] = 1.0  # NumPy refuses: @checked lends NumPy values read-only
+    image.value[0] = 1.0  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]  # NumPy refuses: @checked lends NumPy values read-only
 
 
 def test_fuzz_catches_numpy_writes_into_borrows() -> None:
@@ -347,7 +347,7 @@ def exits(x: Shared[Float32[Tensor, " n"]]) -> Owned[Float32[Tensor, " n"]]:
 
 
 def writes_even_when_empty(values: Shared[Float32[np.ndarray, " n"]]) -> None:
-    values.value[...] = 0  # NumPy refuses whatever the size: the borrow is read-only
+    values.value[...] = 0  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]  # NumPy refuses whatever the size: the borrow is read-only
 
 
 def test_fuzz_refuses_fixed_sizes_that_would_exhaust_memory() -> None:

@@ -65,9 +65,9 @@ def test_torchvision_680_in_place_normalize_of_a_cached_array() -> None:
     with sanitize():
         tensor = share(cache).value  # ToTensor: aliases the cached array; the wrapper is dropped
         with pytest.raises(AliasingError, match=r"^aten::sub_\.Tensor "):
-            tensor.sub_(mean)
+            tensor.sub_(mean)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
         with pytest.raises(AliasingError, match=r"^aten::div_\.Tensor "):
-            tensor.div_(0.25)
+            tensor.div_(0.25)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert cache.tobytes() == original.tobytes()
 
 
@@ -205,8 +205,8 @@ def test_reads_of_borrowed_memory_pass() -> None:
             tensor.view(2, 3).t().contiguous(),
             own(tensor).value,
         ]
-        tensor.unsqueeze_(0)  # metadata only: the borrowed bytes are untouched
-        tensor.squeeze_(0)
+        tensor.unsqueeze_(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]  # metadata only: the borrowed bytes are untouched
+        tensor.squeeze_(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert float(total) == 15.0
     assert as_list(plus_one) == as_list(fresh) == [1, 2, 3, 4, 5, 6]
     assert len(others) == 4
@@ -263,7 +263,7 @@ def test_borrows_made_outside_sanitize_are_not_tracked() -> None:
     array = np.zeros(4, dtype=np.float32)
     tensor = share(array).value
     with sanitize():
-        tensor.add_(1)
+        tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert as_list(array) == [1, 1, 1, 1]
 
 
@@ -286,9 +286,9 @@ def test_a_borrow_made_inside_stays_tracked_in_a_later_sanitize() -> None:
     array = np.zeros(4, dtype=np.float32)
     with sanitize():
         tensor = share(array).value
-    tensor.add_(1)  # no sanitizer active: nothing is checked
+    tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]  # no sanitizer active: nothing is checked
     with sanitize(), pytest.raises(AliasingError):
-        tensor.add_(1)
+        tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert as_list(array) == [1, 1, 1, 1]
 
 
@@ -301,7 +301,7 @@ def test_the_message_names_the_op_the_argument_the_borrow_and_the_share_call_sit
     with sanitize():
         tensor, line = share(array).value, line_of_caller()
         with pytest.raises(AliasingError) as caught:
-            tensor.add_(1)
+            tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     first, *rest = str(caught.value).splitlines()
     assert first.startswith("aten::add_.Tensor would write its argument 'self' into memory ")
     assert "borrowed by share() (a torch.float32 tensor of shape (2, 3))" in first
@@ -347,8 +347,8 @@ def test_nesting_keeps_the_checks_until_the_outermost_exit() -> None:
             assert isinstance(inner, Sanitizer)
             assert len(dispatch_mode_stack()) == 1
         with pytest.raises(AliasingError):
-            tensor.add_(1)
-    tensor.add_(1)
+            tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert as_list(array) == [1, 1, 1]
 
 
@@ -356,7 +356,7 @@ def test_bare_decorator_preserves_the_function_and_checks_its_body() -> None:
     @sanitize
     def normalize(x: npt.NDArray[np.float32], scale: float = 2.0) -> torch.Tensor:
         """Divide in place."""
-        return share(x).value.div_(scale)
+        return share(x).value.div_(scale)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated, reportUnknownVariableType]
 
     assert normalize.__name__ == "normalize"
     assert normalize.__doc__ == "Divide in place."
@@ -375,7 +375,7 @@ def test_called_decorator_is_reentrant() -> None:
         if depth:
             return recurse(depth - 1)
         assert len(dispatch_mode_stack()) == 1
-        return share(array).value.mul_(2)
+        return share(array).value.mul_(2)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated, reportUnknownVariableType]
 
     with pytest.raises(AliasingError):
         recurse(3)
@@ -405,9 +405,9 @@ def test_another_thread_is_checked_only_inside_its_own_sanitize() -> None:
         try:
             if checked:
                 with sanitize():
-                    tensor.add_(1)
+                    tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
             else:
-                tensor.add_(1)
+                tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
         except BaseException as error:  # handed to the main thread
             errors.append(error)
 
@@ -523,7 +523,7 @@ def test_many_borrows_of_one_buffer_are_each_forgotten_once() -> None:
         torch.zeros(1).add_(1)
         assert len(_REGISTRY) == before + 250
         with pytest.raises(AliasingError):
-            borrows[-1].add_(1)
+            borrows[-1].add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
         del borrows
         gc.collect()
         torch.zeros(1).add_(1)

@@ -43,14 +43,14 @@ def test_this_suite_runs_each_test_inside_sanitize() -> None:
     array = np.arange(4, dtype=np.float32)
     tensor = aliasguard.share(array).value
     with pytest.raises(AliasingError, match="borrowed by share"):
-        tensor.add_(1)
+        tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert array.tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
 @pytest.mark.aliasguard_unsanitized
 def test_the_unsanitized_marker_opts_a_test_out() -> None:
     array = np.arange(4, dtype=np.float32)
-    aliasguard.share(array).value.add_(1)
+    aliasguard.share(array).value.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert array.tolist() == [1.0, 2.0, 3.0, 4.0]
 
 
