@@ -1,11 +1,36 @@
-"""Suite-wide configuration: CUDA tests run where a GPU is present and are skipped cleanly elsewhere."""
+"""Suite-wide configuration: CUDA tests run where a GPU is present and are skipped cleanly elsewhere.
+
+The suite also runs on the minimal install (no extras): the test modules that exercise the
+``fuzz`` extra are then left out, and ``test_optional_dependencies.py`` checks what a user without
+it gets instead.
+"""
 
 from __future__ import annotations
+
+import importlib.util
 
 import pytest
 import torch
 
 HAS_CUDA = torch.cuda.is_available()
+HAS_HYPOTHESIS = importlib.util.find_spec("hypothesis") is not None
+
+#: Test modules that draw with Hypothesis or test aliasguard.strategies and aliasguard.fuzz.
+NEEDS_HYPOTHESIS = [
+    "property/test_annotation_strategies.py",
+    "property/test_checking_properties.py",
+    "property/test_mutation.py",
+    "property/test_round_trip.py",
+    "property/test_shares_memory.py",
+    "unit/test_fuzz.py",
+]
+collect_ignore = [] if HAS_HYPOTHESIS else NEEDS_HYPOTHESIS
+
+
+def pytest_report_header() -> str | None:
+    if HAS_HYPOTHESIS:
+        return None
+    return f"hypothesis is not installed: {len(NEEDS_HYPOTHESIS)} test modules left out"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

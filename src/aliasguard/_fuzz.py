@@ -28,6 +28,7 @@ import torch
 
 from ._checking import checked, involves_contract
 from ._errors import AliasGuardError, AliasingError, AnnotationError
+from ._optional import missing_extra
 from ._sanitizer import sanitize
 from ._wrappers import MOVED, Owned, is_ndarray, is_shared, unwrap_unchecked
 
@@ -262,11 +263,8 @@ def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
 
 def _require_hypothesis() -> None:
     if importlib.util.find_spec("hypothesis") is None:
-        msg = (
-            "aliasguard fuzzing needs Hypothesis, which is not installed: it draws and shrinks "
-            "the arguments. Install it with: pip install hypothesis"
-        )
-        raise ImportError(msg)
+        why = "it draws and shrinks the arguments"
+        raise missing_extra("hypothesis", "aliasguard fuzzing", why)
 
 
 def _seed_text(given: int | None, used: int, option: str) -> str:
@@ -393,7 +391,7 @@ def fuzz(
     call that raises `AliasingError` or `AnnotationError` breaks the contract; any other exception
     is the function's own, reported as such. Hypothesis shrinks each distinct failure; the error
     shows each one's rule, the error's first line and the arguments' kinds, dtypes, shapes and
-    layouts, never their data. Needs Hypothesis (``pip install hypothesis``).
+    layouts, never their data. Needs Hypothesis (``pip install 'aliasguard[fuzz]'``).
 
     Args:
         function: a function whose annotations use ``Shared``, ``Owned`` or jaxtyping; one

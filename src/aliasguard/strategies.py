@@ -39,9 +39,18 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
 import numpy as np
 import torch
-from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
-from hypothesis.extra import numpy as hnp
+
+from ._optional import missing_extra
+
+try:
+    from hypothesis import strategies as st
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.extra import numpy as hnp
+except ModuleNotFoundError as error:
+    if error.name != "hypothesis":
+        raise
+    why = "it draws and shrinks the values"
+    raise missing_extra("hypothesis", "aliasguard.strategies", why) from None
 
 from ._dtypes import DTYPE_NAMES, DtypeInfo, numpy_dtype_of, resolve_dtype
 from ._jaxtyping_compat import is_jaxtyping_annotation

@@ -57,6 +57,12 @@ PAGES = [
 #: Pages with nothing to run: the API reference renders docstrings, which test_docstrings.py runs;
 #: the benchmark page shows measurements and the commands that make them.
 PAGES_WITHOUT_EXAMPLES = frozenset({"api.md", "benchmarks.md"})
+#: The optional modules each page's examples use: the page runs only where they are installed.
+PAGE_EXTRAS: dict[str, tuple[str, ...]] = {
+    "strategies.md": ("hypothesis",),
+    "faq.md": ("ml_dtypes",),  # bfloat16 shared zero-copy
+    "quickstart.md": ("ml_dtypes",),
+}
 DOCTEST_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 COMMAND_TIMEOUT_SECONDS = 300
 RUNNABLE_COMMANDS = ("pytest", "aliasguard")
@@ -300,6 +306,8 @@ def run_page(page: Path, directory: Path) -> int:
 @pytest.mark.aliasguard_unsanitized
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_page_examples_run(page: Path, tmp_path: Path) -> None:
+    for module in PAGE_EXTRAS.get(page.name, ()):
+        pytest.importorskip(module, reason=f"{page.name} shows an extra that needs {module}")
     ran = run_page(page, tmp_path)
     if page.name not in PAGES_WITHOUT_EXAMPLES:
         assert ran > 0, f"{page.name} has no example that runs: a broken fence would look like this"

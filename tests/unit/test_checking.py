@@ -1093,6 +1093,10 @@ def test_exhaustive_mode_compares_any_layout_and_dtype() -> None:
     reads(share(np.broadcast_to(np.float32(1), (1,))))  # an odd stride on a length-1 axis
     reads(share(np.zeros(0, np.float32)))
 
+
+def test_exhaustive_mode_compares_ml_dtypes_arrays() -> None:
+    pytest.importorskip("ml_dtypes")
+
     @checked(exhaustive=True)
     def reads_array(x: Shared[np.ndarray]) -> None:
         del x
