@@ -12,6 +12,9 @@ Options (command line, or the ini keys of the same name with underscores):
 - ``--aliasguard-sanitize`` / ``aliasguard_sanitize = true``: run each test, its fixtures'
   setup and teardown included, inside `aliasguard.sanitize()`. Mark a test
   ``@pytest.mark.aliasguard_unsanitized`` to run it outside.
+- ``--aliasguard-raw-routes`` / ``aliasguard_raw_routes = true``: the same, with
+  ``sanitize(raw_routes=True)``: code that never calls ``share()`` is checked too, as under
+  ``aliasguard run``; implies ``--aliasguard-sanitize``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pytest
 
 _HOOK_KEY = pytest.StashKey[Any]()
 _SANITIZE_KEY = pytest.StashKey[bool]()
+_RAW_ROUTES_KEY = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,8 +48,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         help="packages whose annotated functions get @aliasguard.checked",
     )
+    group.addoption(
+        "--aliasguard-raw-routes",
+        action="store_true",
+        default=None,
+        help="run each test inside aliasguard.sanitize(raw_routes=True): torch.from_numpy, "
+        ".numpy() and the other raw routes are checked too",
+    )
     parser.addini(
         "aliasguard_sanitize", type="bool", default=False, help="run each test inside sanitize()"
+    )
+    parser.addini(
+        "aliasguard_raw_routes",
+        type="bool",
+        default=False,
+        help="run each test inside sanitize(raw_routes=True)",
     )
 
 
@@ -63,7 +80,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "aliasguard_unsanitized: run this test outside aliasguard.sanitize()"
     )
     option: bool | None = config.getoption("aliasguard_sanitize")
-    config.stash[_SANITIZE_KEY] = bool(option) or bool(config.getini("aliasguard_sanitize"))
+    raw_option: bool | None = config.getoption("aliasguard_raw_routes")
+    raw_routes = bool(raw_option) or bool(config.getini("aliasguard_raw_routes"))
+    config.stash[_RAW_ROUTES_KEY] = raw_routes
+    config.stash[_SANITIZE_KEY] = (
+        raw_routes or bool(option) or bool(config.getini("aliasguard_sanitize"))
+    )
     packages = _packages(config)
     if packages:
         import aliasguard  # only now: an enabled option is what pays for the import
@@ -90,7 +112,9 @@ def pytest_report_header(config: pytest.Config) -> str | None:
                 f"not checked: {names}{more} (hook.skipped says why: annotations unresolvable at "
                 "run time, or a function @checked refuses)"
             )
-    if config.stash.get(_SANITIZE_KEY, False):
+    if config.stash.get(_RAW_ROUTES_KEY, False):
+        parts.append("sanitize: on, raw routes seen")
+    elif config.stash.get(_SANITIZE_KEY, False):
         parts.append("sanitize: on")
     return f"aliasguard: {'; '.join(parts)}" if parts else None
 
@@ -102,9 +126,13 @@ def _sanitized(item: pytest.Item) -> Generator[None, None, None]:
         yield
         return
     import aliasguard
+    from aliasguard._sanitizer import explain_refused_write
 
-    with aliasguard.sanitize():
-        yield
+    with aliasguard.sanitize(raw_routes=item.config.stash.get(_RAW_ROUTES_KEY, False)):
+        outcome: Any = yield
+        # A hook wrapper gets the test's exception as its outcome, not raised at the yield: the
+        # note that names the borrow behind a refused NumPy write is added here.
+        explain_refused_write(outcome.exception)
 
 
 # Setup and teardown too: fixtures make borrows and write data, and a borrow made outside any

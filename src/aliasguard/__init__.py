@@ -8,6 +8,7 @@ type says which: `Shared` (a borrow, read-only by contract) or `Owned` (nothing 
 import contextlib
 from importlib.metadata import PackageNotFoundError, version
 
+from ._aliases import allow_shared_writes as allow_shared_writes
 from ._checking import checked as checked
 from ._convert import own as own, share as share
 from ._errors import (
@@ -45,6 +46,7 @@ __all__ = [
     "Owned",
     "ShareError",
     "Shared",
+    "allow_shared_writes",
     "checked",
     "fuzz",
     "install_import_hook",

@@ -20,7 +20,6 @@ import dataclasses
 import functools
 import inspect
 import os
-import re
 import typing
 import warnings
 import weakref
@@ -45,6 +44,8 @@ from ._jaxtyping_compat import (
     spec_of,
 )
 from ._memory import shares_memory
+from ._numpy_locks import is_locked, is_read_only_refusal
+from ._sanitizer import end_loan, explain_refused_write, is_active, lend
 from ._wrappers import (
     MOVED,
     Owned,
@@ -71,13 +72,6 @@ OTHER: Final = 3  # anything else: checked by beartype
 _KIND_NAMES: Final = {SHARED: "Shared", OWNED: "Owned"}
 #: What symbolic axis expressions may call ("min(n,2)"), as under jaxtyping.
 _AXIS_BUILTINS: Final = {"min": min, "max": max, "abs": abs, "int": int, "round": round}
-#: NumPy's refusals of a write into a read-only array (item assignment, ufunc out=, sort, put,
-#: shuffle, ...): only these are reported as a borrow violation, never another ValueError that
-#: happens to say "read-only".
-_NUMPY_READ_ONLY_ERROR: Final = re.compile(
-    r"(?:\w+: )?(?:assignment destination|output array|sort array|partition array|array|"
-    r"underlying array|array to be byte-swapped|WRITEBACKIFCOPY base) is read-only"
-)
 _NO_VALUE: Final = object()
 _Tensor = torch.Tensor
 _ndarray = np.ndarray
@@ -510,7 +504,8 @@ class _Checker:
                     borrowed.append((slot, inner, _version(inner)))
                 elif is_ndarray(inner):
                     numpy_borrows.append((slot, inner))
-                    if inner.flags.writeable:
+                    # An array the sanitizer locked is writable again once the lock goes.
+                    if inner.flags.writeable or is_locked(inner):
                         # No source on the lent view: the callee gets no writable path back.
                         replacements.append((slot, make_shared(_read_only_view(inner), None)))
             elif kind == ARRAY:
@@ -526,6 +521,7 @@ class _Checker:
         snapshots = self._snapshots(values) if self.exhaustive else ()
         if moves or replacements:
             args, kwargs = self._apply(args, kwargs, moves, replacements)
+        loans = self._lend(borrowed, numpy_borrows) if is_active() else ()
         try:
             result = self.function(*args, **kwargs)
         except ValueError as error:
@@ -533,11 +529,15 @@ class _Checker:
             # the borrow, with NumPy's error chained (it cannot say which array it refused).
             if (
                 numpy_borrows
-                and _NUMPY_READ_ONLY_ERROR.fullmatch(str(error)) is not None
+                and is_read_only_refusal(error)
                 and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows])
             ):
                 raise messages.numpy_borrow_written(self.function, numpy_borrows) from error
+            explain_refused_write(error)
             raise
+        finally:
+            for loan in loans:
+                end_loan(loan)
         for slot, tensor, version in borrowed:
             if _version(tensor) != version:
                 raise messages.borrow_written(
@@ -557,6 +557,21 @@ class _Checker:
                 moves=moves,
             )
         return result
+
+    def _lend(
+        self,
+        borrowed: list[tuple[Slot, torch.Tensor, int]],
+        numpy_borrows: list[tuple[Slot, object]],
+    ) -> list[Any]:
+        """Record this call's borrows with the active sanitizer: the caller's arrays are locked
+        read-only for the call, and raw routes inside it see the lent memory as borrowed."""
+        loans: list[Any] = []
+        for slot, tensor, _ in borrowed:
+            loans.append(lend(tensor, self.function, slot.name, ()))
+        for slot, array in numpy_borrows:
+            assert is_ndarray(array)
+            loans.append(lend(array, self.function, slot.name, (array,)))
+        return [loan for loan in loans if loan is not None]
 
     def _check_not_returned_before(
         self, returned: object, inner: object, moved_in: list[object]

@@ -130,6 +130,20 @@ def borrow_written(
     )
 
 
+def borrow_would_be_written(
+    function: Callable[..., Any], parameter: str, value: object, op: str
+) -> AliasingError:
+    message = (
+        f"{function_name(function)} would write into its Shared parameter {parameter!r} (borrow "
+        f"rule): the in-place op {op} would change this {describe(value)}, which the caller only "
+        f"lent. Write into a copy ({_copy_hint(value)}), or annotate the parameter Owned[...].\n"
+        "  Nothing was modified: sanitize() refused the write before it happened."
+    )
+    return AliasingError(
+        message, function=function_name(function), parameter=parameter, rule="borrow"
+    )
+
+
 def numpy_borrow_written(
     function: Callable[..., Any], borrows: list[tuple[Slot, object]]
 ) -> AliasingError:

@@ -4,6 +4,8 @@
 and prints what each one does to each kind of input; ``--json`` prints the same cells for machines.
 ``aliasguard fuzz module:function`` calls a function on arguments drawn from its annotations and
 reports the shrunk calls that break its aliasing contract (see `aliasguard.fuzz`).
+``aliasguard run script.py [args]`` (or ``run -m module``) runs a program under the whole-program
+sanitizer, raw routes seen (see `aliasguard._run`).
 
 Example:
     .. code-block:: console
@@ -11,6 +13,7 @@ Example:
         $ aliasguard report
         $ python -m aliasguard report --json > routes.json
         $ aliasguard fuzz examples.pipeline:normalize --max-examples 200 --seed 0
+        $ aliasguard run --report train.py --epochs 1
 """
 
 from __future__ import annotations
@@ -196,6 +199,39 @@ def _add_fuzz_command(commands: Any) -> None:
     )
 
 
+_RUN_EPILOG = """\
+exit status: the program's own; 1 when --report found something or a finding was raised.
+Suppressions file: one 'alias:PATTERN' or 'write:PATTERN' per line ('#' comments), PATTERN a glob
+over file:line or a function name of the site that made the alias or that wrote."""
+
+
+def _add_run_command(commands: Any) -> None:
+    run = commands.add_parser(
+        "run",
+        help="run a Python program with the whole-program sanitizer, raw routes seen",
+        description=(
+            "Run SCRIPT (or -m MODULE) inside aliasguard.sanitize(raw_routes=True): "
+            "torch.from_numpy, Tensor.numpy(), np.asarray(tensor), torch.as_tensor/asarray and "
+            "the DLPack routes are recorded, and a torch write into memory a live NumPy array "
+            "views raises AliasingError before it happens, naming both sites. NumPy writes into "
+            "memory a live tensor views are refused by NumPy, with a note naming the alias."
+        ),
+        epilog=_RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--report",
+        action="store_true",
+        help="collect torch-side findings instead of raising, print them at exit (one per pair "
+        "of sites, both stacks) and exit with status 1 when there is any",
+    )
+    run.add_argument(
+        "--suppressions", metavar="FILE", default=None, help="findings to ignore (see below)"
+    )
+    run.add_argument("-m", dest="module", metavar="MODULE", help="run a module, as python -m does")
+    run.add_argument("program", nargs=argparse.REMAINDER, help="SCRIPT [ARGS...] or ARGS for -m")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aliasguard",
@@ -217,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print the cells as JSON instead of a table"
     )
     _add_fuzz_command(commands)
+    _add_run_command(commands)
     return parser
 
 
@@ -253,5 +290,14 @@ def _run(arguments: argparse.Namespace) -> int:
             max_examples=arguments.max_examples,
             seed=arguments.seed,
             dtypes=arguments.dtypes,
+        )
+    if arguments.command == "run":
+        from ._run import run_command
+
+        return run_command(
+            arguments.module,
+            list(arguments.program),
+            report=bool(arguments.report),
+            suppressions=arguments.suppressions,
         )
     return 2  # unreachable: argparse rejects unknown commands, kept for the type checker

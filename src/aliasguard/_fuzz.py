@@ -28,6 +28,7 @@ import torch
 
 from ._checking import checked, involves_contract
 from ._errors import AliasGuardError, AliasingError, AnnotationError
+from ._numpy_locks import is_locked
 from ._optional import missing_extra
 from ._sanitizer import sanitize
 from ._wrappers import MOVED, Owned, is_ndarray, is_shared, unwrap_unchecked
@@ -169,7 +170,8 @@ def _layout(value: Any) -> list[str]:
     array: np.ndarray[Any, Any] = value
     if not array.flags.c_contiguous:
         notes.append(f"byte strides {array.strides}")
-    if not array.flags.writeable:
+    # An array the sanitizer locks for a live borrow is writable as drawn.
+    if not array.flags.writeable and not is_locked(array):
         notes.append("read-only")
     if not array.dtype.isnative:
         notes.append("non-native byte order")

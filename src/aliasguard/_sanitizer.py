@@ -32,11 +32,12 @@ from typing import Any, Final, ParamSpec, TypeVar, cast, final, overload
 import numpy as np
 import torch
 
-from . import _torch_compat
+from . import _checking_messages as messages, _torch_compat
 from ._convert import set_borrow_hook
 from ._errors import AliasingError
 from ._memory import extent_of, shares_memory
-from ._wrappers import Owned, Shared
+from ._numpy_locks import Locks, is_read_only_refusal, release_everything
+from ._wrappers import Owned, Shared, is_ndarray, set_wrapper_hook
 
 __all__ = ["Sanitizer", "sanitize"]
 
@@ -51,13 +52,20 @@ STACK_LIMIT: Final = 6
 MAX_ENUMERATED_ELEMENTS: Final = 1 << 16
 
 _PACKAGE_DIRECTORY: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: Frames a call site skips before the user's: aliasguard's own, and the torch and NumPy code
+#: between a raw route and its caller (``np.asarray(t)`` reaches ``Tensor.numpy`` through both).
+_LIBRARY_DIRECTORIES: Final = (
+    _PACKAGE_DIRECTORY,
+    os.path.dirname(os.path.abspath(torch.__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+)
 _STRIDED: Final = torch.strided
 _has_internal_overlap: Final = _torch_compat.has_internal_overlap
 _OVERLAP_YES: Final = _torch_compat.INTERNAL_OVERLAP_YES
 
 _Value = np.ndarray[Any, Any] | torch.Tensor
 #: ``(filename, line, function)``, innermost last; source lines are read only to format an error.
-_Frame = tuple[str, int, str]
+Frame = tuple[str, int, str]
 _WrittenArguments = tuple[tuple[int, str, bool], ...]
 
 
@@ -69,26 +77,62 @@ _BORROW_ORDER: Final = itertools.count()
 
 
 @final
-class _Borrow:
-    """One live borrow: the bytes it covers, a weak reference to its value, where it was made."""
+class Borrow:
+    """One live borrow: the bytes it covers, the value lent, who made it and where.
 
-    __slots__ = ("description", "order", "reference", "stack", "start", "stop")
+    It lives as long as its anchor: the value itself for ``share()`` (the wrapper may be
+    dropped), the wrapper for ``Shared(...)``, the call for a ``@checked`` loan (ended by
+    `end_loan`). The NumPy arrays made read-only for it are given back when it dies.
+    """
 
-    def __init__(self, start: int, stop: int, description: str, stack: list[_Frame]) -> None:
+    __slots__ = (
+        "anchor",
+        "description",
+        "lender",
+        "locks",
+        "made_by",
+        "order",
+        "reference",
+        "stack",
+        "start",
+        "stop",
+        "strong",
+        "viewer",
+        "viewer_held",
+    )
+
+    def __init__(
+        self, start: int, stop: int, description: str, stack: list[Frame], made_by: str
+    ) -> None:
         self.start = start
         self.stop = stop
         self.description = description
         self.stack = stack
+        #: What made the borrow, as the messages name it: ``share()``, ``Shared()``, ...
+        self.made_by = made_by
         self.reference: weakref.ReferenceType[_Value] | None = None
+        #: A weak reference to what the borrow lives as long as, when that is not the value.
+        self.anchor: weakref.ReferenceType[Any] | None = None
+        #: The value, held for a loan that ends explicitly (values without weak references).
+        self.strong: _Value | None = None
+        self.locks: Locks | None = None
+        #: ``(function, parameter)`` of a ``@checked`` loan: its refusals name the call.
+        self.lender: tuple[Callable[..., Any], str] | None = None
+        #: For a raw cross-library alias: the NumPy side, and how many references to it the
+        #: tensor side itself holds (see `aliasguard._aliases`).
+        self.viewer: weakref.ReferenceType[np.ndarray[Any, Any]] | None = None
+        self.viewer_held = 0
         #: When it was made, relative to the other borrows: the newest one is the likelier culprit.
         self.order = next(_BORROW_ORDER)
 
     def value(self) -> _Value | None:
+        if self.strong is not None:
+            return self.strong
         return None if self.reference is None else self.reference()
 
 
 @final
-class _BorrowRegistry:
+class BorrowRegistry:
     """Live borrows sorted by start address, so a write finds its candidates by bisection.
 
     Weak-reference callbacks run wherever the garbage collector does, possibly while this thread
@@ -102,28 +146,52 @@ class _BorrowRegistry:
         #: ``(start, order)`` of each borrow, sorted: one exact position per borrow for purging.
         self._keys: list[tuple[int, int]] = []
         #: Sorted like ``_starts``. Read without the lock only to ask whether it is empty.
-        self._borrows: list[_Borrow] = []
+        self._borrows: list[Borrow] = []
         # The longest live borrow's length: a borrow reaching into [start, stop) starts after
         # start - longest.
         self._longest = 0
         #: How many live borrows have each length: the longest is found again when it dies.
         self._lengths: collections.Counter[int] = collections.Counter()
-        self._dead: collections.deque[_Borrow] = collections.deque()
+        self._dead: collections.deque[Borrow] = collections.deque()
 
     def __len__(self) -> int:
         return len(self._borrows)
 
     @property
-    def live(self) -> list[_Borrow]:
+    def live(self) -> list[Borrow]:
         """The registry's own list (not a copy), for a lock-free emptiness test on the hot path."""
         return self._borrows
 
-    def add(self, value: _Value, stack: list[_Frame]) -> None:
+    def add(
+        self,
+        value: _Value,
+        stack: list[Frame],
+        *,
+        made_by: str = "share()",
+        anchor: object = None,
+        owners: Sequence[np.ndarray[Any, Any]] = (),
+        lender: tuple[Callable[..., Any], str] | None = None,
+    ) -> Borrow | None:
+        """Register a borrow of ``value``'s memory; lock ``owners`` (NumPy arrays) read-only.
+
+        It lives as long as ``anchor`` (``value`` when ``None``), or until `remove` when the
+        anchor is ``_EXPLICIT``. Returns ``None`` for an empty value, which lends no bytes.
+        """
         extent = extent_of(value)
         if extent.start == extent.stop:
-            return  # an empty value lends no bytes
-        borrow = _Borrow(extent.start, extent.stop, _describe(value), stack)
-        borrow.reference = weakref.ref(value, functools.partial(self._collected, borrow))
+            return None
+        borrow = Borrow(extent.start, extent.stop, _describe(value, made_by), stack, made_by)
+        borrow.lender = lender
+        if owners:
+            borrow.locks = _lock_all(owners)
+        dead = functools.partial(self._collected, borrow)
+        if anchor is _EXPLICIT:
+            borrow.strong = value
+        elif anchor is None:
+            borrow.reference = weakref.ref(value, dead)
+        else:
+            borrow.reference = weakref.ref(value)
+            borrow.anchor = weakref.ref(anchor, dead)
         with self._lock:
             self._purge()
             index = bisect.bisect_right(self._keys, (borrow.start, borrow.order))
@@ -132,8 +200,14 @@ class _BorrowRegistry:
             self._borrows.insert(index, borrow)
             self._lengths[borrow.stop - borrow.start] += 1
             self._longest = max(self._longest, borrow.stop - borrow.start)
+        return borrow
 
-    def candidates(self, start: int, stop: int) -> list[_Borrow]:
+    def remove(self, borrow: Borrow) -> None:
+        """End a borrow now (a ``@checked`` loan whose call returned)."""
+        borrow.strong = None
+        self._collected(borrow, None)
+
+    def candidates(self, start: int, stop: int) -> list[Borrow]:
         """The borrows whose byte ranges meet ``[start, stop)``; the exact test is the caller's."""
         with self._lock:
             if self._dead:
@@ -146,13 +220,17 @@ class _BorrowRegistry:
             nearby = self._borrows[low:high]
         return [borrow for borrow in nearby if borrow.stop > start]
 
-    def everything(self) -> list[_Borrow]:
+    def everything(self) -> list[Borrow]:
         with self._lock:
             if self._dead:
                 self._purge()
             return list(self._borrows)
 
-    def _collected(self, borrow: _Borrow, _reference: object) -> None:
+    def _collected(self, borrow: Borrow, _reference: object) -> None:
+        # The flags come back at once, not at the next purge: the owner may write right away.
+        locks = borrow.locks
+        if locks is not None:
+            locks.release()
         self._dead.append(borrow)
         if self._lock.acquire(blocking=False):
             try:
@@ -178,23 +256,74 @@ class _BorrowRegistry:
             self._longest = max(lengths, default=0)
 
 
-_REGISTRY: Final = _BorrowRegistry()
-_LIVE_BORROWS: Final = _REGISTRY.live
+#: The anchor of a borrow that ends when `BorrowRegistry.remove` is called, not when collected.
+_EXPLICIT: Final = object()
 
 
-def _describe(value: _Value) -> str:
+def _lock_all(arrays: Sequence[np.ndarray[Any, Any]]) -> Locks:
+    locks = Locks.take(arrays[0])
+    for array in arrays[1:]:
+        locks.extend(Locks.take(array))
+    return locks
+
+
+REGISTRY: Final = BorrowRegistry()
+#: Every registry whose entries lock NumPy arrays, for the note on NumPy's refusal (the raw
+#: aliases' registry joins when `aliasguard._aliases` is imported).
+LOCKING_REGISTRIES: Final = [REGISTRY]
+_REGISTRY: Final = REGISTRY  # the name the tests use
+_LIVE_BORROWS: Final = REGISTRY.live
+
+
+def describe_value(value: _Value) -> str:
+    """A value's kind, dtype and shape, for messages."""
+    return _describe(value, "")
+
+
+def overlapping_borrows(value: _Value) -> list[Borrow]:
+    """The live borrows whose memory ``value`` shares."""
+    extent = extent_of(value)
+    if extent.start == extent.stop:
+        return []
+    found: list[Borrow] = []
+    for borrow in REGISTRY.candidates(extent.start, extent.stop):
+        lent = borrow.value()
+        if lent is not None and shares_memory(value, lent):
+            found.append(borrow)
+    return found
+
+
+#: ``(check, live aliases)`` while raw routes are recorded: the dispatch mode hands it each write.
+_alias_checker: tuple[Callable[[Any, str, torch.Tensor, int, int], None], list[Borrow]] | None = (
+    None
+)
+
+
+def register_alias_checker(
+    checker: Callable[[Any, str, torch.Tensor, int, int], None] | None,
+    live: list[Borrow] | None = None,
+) -> None:
+    global _alias_checker  # noqa: PLW0603  # read on every write, so one global slot
+    _alias_checker = None if checker is None or live is None else (checker, live)
+
+
+def _describe(value: _Value, made_by: str) -> str:
     if isinstance(value, np.ndarray):
-        return f"a read-only {value.dtype} NumPy view of shape {value.shape}, of a tensor"
+        if made_by == "share()":
+            return f"a read-only {value.dtype} NumPy view of shape {value.shape}, of a tensor"
+        return f"a {value.dtype} NumPy array of shape {value.shape}"
     return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
 
 
-def _call_site() -> list[_Frame]:
-    """The stack of the share() call, innermost last, without aliasguard's own frames."""
+def call_site() -> list[Frame]:
+    """The stack of the caller (a share() call, a raw route, a write), innermost last, without
+    aliasguard's, torch's and NumPy's frames before it."""
     frame = inspect.currentframe()
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRECTORY):
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRECTORIES):
         frame = frame.f_back
-    runners = _runner_directories()
-    stack: list[_Frame] = []
+    # Outer frames of aliasguard's own (`aliasguard run`) and of runpy call every program.
+    runners = (*_runner_directories(), _PACKAGE_DIRECTORY, "<frozen runpy>")
+    stack: list[Frame] = []
     while frame is not None and len(stack) < STACK_LIMIT:
         code = frame.f_code
         if not code.co_filename.startswith(runners):
@@ -221,10 +350,27 @@ def _runner_directories() -> tuple[str, ...]:
 
 
 def _on_borrow(wrapper: Shared[Any]) -> None:
-    """The borrow hook: register each value share() lends while a sanitizer is active."""
+    """The borrow hook: register each value share() lends while a sanitizer is active.
+
+    The source is the owner: a NumPy source (and its bases) is made read-only while the borrow
+    lives, so the owner's writes are refused too.
+    """
     if type(wrapper) is Owned:
         return
-    _REGISTRY.add(wrapper.value, _call_site())
+    source = wrapper.source
+    owners = [source] if is_ndarray(source) else []
+    REGISTRY.add(wrapper.value, call_site(), owners=owners)
+
+
+def _on_shared_wrapper(wrapper: Shared[Any]) -> None:
+    """The wrapper hook: ``Shared(value)`` lends ``value`` for as long as the wrapper lives.
+
+    This is the producer's borrow (``return Shared(self.buffer)``): the producer may not write the
+    buffer again while a consumer still holds the wrapper.
+    """
+    value: _Value = wrapper.value
+    owners = [value] if is_ndarray(value) else []
+    REGISTRY.add(value, call_site(), made_by="Shared()", anchor=wrapper, owners=owners)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -315,7 +461,7 @@ def _check_written(
         return  # share() never lends nested tensors, and they have no single extent to test
     if tensor.layout is not _STRIDED:  # sparse and friends: no overlap test, exact buffer compare
         if _LIVE_BORROWS:
-            _raise_if_borrowed(func, name, tensor, _REGISTRY.everything())
+            _raise_if_borrowed(func, name, tensor, REGISTRY.everything())
         return
     overlap = _has_internal_overlap(tensor)
     if overlap and (overlap == _OVERLAP_YES or _elements_overlap(tensor)):
@@ -325,8 +471,9 @@ def _check_written(
             parameter=name,
             rule="sanitizer",
         )
-    if not _LIVE_BORROWS or not tensor.is_cpu:  # share() lends host memory only
-        return
+    aliases = _alias_checker
+    if not (_LIVE_BORROWS or (aliases is not None and aliases[1])) or not tensor.is_cpu:
+        return  # share() lends host memory only, and NumPy has no other
     if type(tensor) is not torch.Tensor and _torch_compat.is_fake(tensor):
         return  # shapes only: a fake write touches no memory
     try:
@@ -339,22 +486,32 @@ def _check_written(
         extent = extent_of(tensor)
         start, stop = extent.start, extent.stop
     if start != stop:
-        candidates = _REGISTRY.candidates(start, stop)
+        candidates = REGISTRY.candidates(start, stop)
         if candidates:
             _raise_if_borrowed(func, name, tensor, candidates)
+        if aliases is not None and aliases[1]:
+            aliases[0](func, name, tensor, start, stop)
 
 
 def _raise_if_borrowed(
     func: _torch_compat.OpOverload[..., Any],
     name: str,
     tensor: torch.Tensor,
-    candidates: list[_Borrow],
+    candidates: list[Borrow],
 ) -> None:
-    hit: list[tuple[_Borrow, _Value]] = []
+    hit: list[tuple[Borrow, _Value]] = []
     for borrow in candidates:
         value = borrow.value()  # None once collected: its memory may be anyone's now
         if value is not None and shares_memory(tensor, value):
             hit.append((borrow, value))
+    loans = [(borrow, value) for borrow, value in hit if borrow.lender is not None]
+    if loans:
+        loan, lent = max(loans, key=lambda pair: pair[0].order)
+        assert loan.lender is not None
+        function, parameter = loan.lender
+        raise messages.borrow_would_be_written(
+            function, parameter, lent, _torch_compat.op_name(func)
+        )
     if hit:
         raise AliasingError(
             _borrow_message(func, name, _culprit(tensor, hit)),
@@ -364,7 +521,7 @@ def _raise_if_borrowed(
         )
 
 
-def _culprit(tensor: torch.Tensor, hit: list[tuple[_Borrow, _Value]]) -> _Borrow:
+def _culprit(tensor: torch.Tensor, hit: list[tuple[Borrow, _Value]]) -> Borrow:
     """The borrow to blame when several cover the written memory (one buffer lent twice).
 
     The borrow the written tensor is, or is a view of, comes first; otherwise the newest one.
@@ -420,16 +577,17 @@ A value from share() aliases its source's memory; writing through it changes the
 """
 
 
-def _borrow_message(func: _torch_compat.OpOverload[..., Any], name: str, borrow: _Borrow) -> str:
+def _borrow_message(func: _torch_compat.OpOverload[..., Any], name: str, borrow: Borrow) -> str:
     first = (
         f"{_torch_compat.op_name(func)} would write its argument '{name}' into memory borrowed by "
-        f"share() ({borrow.description}), which is read-only by contract: own() a copy "
+        f"{borrow.made_by} ({borrow.description}), which is read-only by contract: own() a copy "
         "(aliasguard.own(x)) or write into a fresh tensor (the out-of-place op, or x.clone())."
     )
     frames = [traceback.FrameSummary(file, line, function) for file, line, function in borrow.stack]
     call_site = "".join(traceback.StackSummary.from_list(frames).format())
     return (
-        f"{first}\nThe borrow was made by share() here (most recent call last):\n{call_site}\n"
+        f"{first}\nThe borrow was made by {borrow.made_by} here (most recent call last):\n"
+        f"{call_site}\n"
         f"{BORROWED_WRITE_EXPLANATION}"
     )
 
@@ -442,6 +600,103 @@ def _overlap_message(
         f"elements overlap each other (shape {tuple(tensor.shape)}, strides {tensor.stride()}, as "
         "made by expand() or broadcasting): one memory location would receive several writes. "
         "Write into a fresh tensor instead (x.clone() first, or the out-of-place op)."
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Loans of @checked calls, and the note on NumPy's refusals
+
+
+def is_active() -> bool:
+    """Whether a sanitizer is active on some thread (borrows are recorded process-wide then)."""
+    return _active_threads > 0
+
+
+def lend(
+    value: _Value,
+    function: Callable[..., Any],
+    parameter: str,
+    owners: Sequence[np.ndarray[Any, Any]],
+) -> Borrow | None:
+    """Record that a ``@checked`` call borrows ``value``; `end_loan` when the call returns.
+
+    ``owners`` are the caller's arrays, locked read-only for the call. A torch write into a lent
+    tensor is refused before it happens, with the error the call itself would report after it.
+    """
+    return REGISTRY.add(
+        value,
+        call_site(),
+        made_by=f"@checked {messages.function_name(function)} (argument {parameter!r})",
+        anchor=_EXPLICIT,
+        owners=owners,
+        lender=(function, parameter),
+    )
+
+
+def end_loan(borrow: Borrow) -> None:
+    REGISTRY.remove(borrow)
+
+
+#: How a note of aliasguard's starts, so one error is never explained twice.
+_NOTE_PREFIX: Final = "aliasguard: "
+
+
+def explain_refused_write(error: BaseException | None) -> None:
+    """Add a note naming the borrow to NumPy's refusal of a write into an array it locked.
+
+    NumPy's ``ValueError`` does not say which array it refused: the read-only arrays that the
+    frames between the handler and the error hold are matched against the locked ones.
+    """
+    if not isinstance(error, ValueError) or not is_read_only_refusal(error):
+        return
+    if any(note.startswith(_NOTE_PREFIX) for note in getattr(error, "__notes__", ())):
+        return
+    everything = [entry for registry in LOCKING_REGISTRIES for entry in registry.everything()]
+    locked = [borrow for borrow in everything if borrow.locks and borrow.locks.arrays]
+    if not locked:
+        return
+    refused = _read_only_arrays_in(error.__traceback__)
+    blamed = [
+        borrow
+        for borrow in locked
+        if any(
+            shares_memory(array, owner)
+            for array in refused
+            for owner in cast("Locks", borrow.locks).arrays
+        )
+    ]
+    if not blamed and len(locked) == 1:
+        blamed = locked  # the array was out of sight, but only one borrow holds arrays read-only
+    if blamed:
+        error.add_note(_refused_write_note(max(blamed, key=lambda borrow: borrow.order)))
+
+
+def _read_only_arrays_in(trace: types.TracebackType | None) -> list[np.ndarray[Any, Any]]:
+    """The read-only arrays the traceback's frames hold: locals, and attributes of locals
+    (``self.buffer[:] = ...`` refuses an array no local names)."""
+    arrays: list[np.ndarray[Any, Any]] = []
+    while trace is not None:
+        for local in trace.tb_frame.f_locals.values():
+            members = [local]
+            attributes = getattr(local, "__dict__", None)
+            if isinstance(attributes, dict) and not isinstance(local, type):
+                members += list(cast("dict[str, object]", attributes).values())
+            for member in members:
+                if is_ndarray(member) and not member.flags.writeable:
+                    arrays.append(member)
+        trace = trace.tb_next
+    return arrays
+
+
+def _refused_write_note(borrow: Borrow) -> str:
+    frames = [traceback.FrameSummary(file, line, function) for file, line, function in borrow.stack]
+    call_site = "".join(traceback.StackSummary.from_list(frames).format()).rstrip("\n")
+    return (
+        f"{_NOTE_PREFIX}NumPy refused this write because the memory is borrowed by "
+        f"{borrow.made_by} ({borrow.description}), and aliasguard.sanitize() makes the owner's "
+        "arrays read-only while a borrow lives: write into a copy (a.copy(), aliasguard.own(a)), "
+        "or let the borrower drop its value (or own() it) before the owner writes.\n"
+        f"The borrow was made here (most recent call last):\n{call_site}"
     )
 
 
@@ -465,7 +720,11 @@ def _acquire_hook() -> None:
     global _active_threads  # noqa: PLW0603  # process-wide count of threads inside sanitize()
     with _hook_lock:
         if _active_threads == 0:
+            from ._raw_routes import install  # it builds on this module
+
             set_borrow_hook(_on_borrow)
+            set_wrapper_hook(_on_shared_wrapper)
+            install()
         _active_threads += 1
 
 
@@ -474,7 +733,13 @@ def _release_hook() -> None:
     with _hook_lock:
         _active_threads -= 1
         if _active_threads == 0:
+            from ._raw_routes import uninstall
+
             set_borrow_hook(None)
+            set_wrapper_hook(None)
+            uninstall()
+            # Borrows outlive the sanitizer, but the owner's arrays are writable again outside it.
+            release_everything()
 
 
 def _enter() -> None:
@@ -510,14 +775,22 @@ def _exit() -> None:
 class Sanitizer:
     """What `sanitize` returns: a reusable, reentrant context manager and decorator.
 
-    It holds no state: entering it twice (nesting, recursion through a decorated function) only
-    counts depth on the current thread, and the outermost exit turns the checks off.
+    It holds no state but whether it records raw routes: entering it twice (nesting, recursion
+    through a decorated function) only counts depth on the current thread, and the outermost exit
+    turns the checks off.
     """
 
-    __slots__ = ()
+    __slots__ = ("raw_routes",)
+
+    def __init__(self, *, raw_routes: bool = False) -> None:
+        self.raw_routes = raw_routes
 
     def __enter__(self) -> Sanitizer:
         _enter()
+        if self.raw_routes:
+            from ._aliases import enter_raw  # it builds on this module
+
+            enter_raw()
         return self
 
     def __exit__(
@@ -526,6 +799,13 @@ class Sanitizer:
         exc_value: BaseException | None,
         exc_traceback: types.TracebackType | None,
     ) -> None:
+        # Before _exit(): leaving the last sanitizer gives the locks back, and the note is
+        # found through them.
+        explain_refused_write(exc_value)
+        if self.raw_routes:
+            from ._aliases import exit_raw
+
+            exit_raw()
         _exit()
 
     def __call__(self, function: Callable[_P, _R], /) -> Callable[_P, _R]:
@@ -551,17 +831,22 @@ class Sanitizer:
         return sanitized
 
     def __repr__(self) -> str:
-        return "aliasguard.sanitize()"
+        return (
+            "aliasguard.sanitize(raw_routes=True)" if self.raw_routes else "aliasguard.sanitize()"
+        )
 
 
 _SANITIZER: Final = Sanitizer()
+_RAW_SANITIZER: Final = Sanitizer(raw_routes=True)
 
 
 @overload
 def sanitize(function: Callable[_P, _R], /) -> Callable[_P, _R]: ...
 @overload
-def sanitize() -> Sanitizer: ...
-def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | Sanitizer:
+def sanitize(*, raw_routes: bool = False) -> Sanitizer: ...
+def sanitize(
+    function: Callable[_P, _R] | None = None, /, *, raw_routes: bool = False
+) -> Callable[_P, _R] | Sanitizer:
     """Raise `AliasingError` when torch is about to write into memory lent out by `share`.
 
     Use it as ``with aliasguard.sanitize():``, or as a decorator (``@aliasguard.sanitize`` or
@@ -574,7 +859,11 @@ def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | 
       ``share(tensor)`` NumPy view, and batch norm's running statistics in training mode), or
     - into a tensor whose elements overlap each other (``expand()``, broadcast views, zero strides)
 
-    raises before the write, so nothing is modified. The message's first line names the op, the
+    raises before the write, so nothing is modified. The owner's NumPy writes are refused too:
+    while a borrow lives, the source array of ``share(array)`` and its ``.base`` chain (the array
+    of ``Shared(array)``, the caller's array lent to a `checked` call) are read-only, and NumPy's
+    ``ValueError`` gets a note naming the borrow as it leaves the sanitized block. The flags
+    come back when the last borrow of an array ends or the last sanitizer exits. The message's first line names the op, the
     written argument and the fix; the lines after it give the stack of the ``share()`` call that
     made the borrow, recorded only while a sanitizer is active (``share()`` stays fast otherwise).
     Reads are never flagged, nor are writes into memory that is not borrowed (`own` results are
@@ -585,9 +874,9 @@ def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | 
 
     - ops on other threads: torch's dispatch modes are per thread (the registry of borrows is
       process-wide, so enter ``sanitize()`` on each thread that should be checked);
-    - writes that never reach torch's dispatcher: NumPy writes into the memory (through
-      ``np.asarray(t)`` or the source array itself), C extensions, ctypes or DLPack consumers
-      writing through the raw pointer;
+    - writes that never reach torch's dispatcher or NumPy's flags: NumPy views made before the
+      borrow, C extensions, ctypes, memoryviews or DLPack consumers writing through the raw
+      pointer;
     - writes after the borrowed value was collected: an alias made with ``detach()``, ``.data``
       or a second ``torch.from_numpy`` does not keep the borrow alive on its own.
 
@@ -595,8 +884,18 @@ def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | 
     `aliasguard.checked` in its exhaustive mode compares snapshots of the borrowed memory.
     Overhead: a dict lookup per op that writes nothing; a few microseconds per write.
 
+    With ``raw_routes=True`` it also sees code that never calls `share`: ``torch.from_numpy``,
+    ``Tensor.numpy()``, ``np.asarray(tensor)``, ``torch.as_tensor``/``torch.asarray`` when they
+    alias, and ``torch.from_dlpack``/``np.from_dlpack`` are recorded as cross-library aliases
+    with their call site. A torch write into memory that a live NumPy array still views raises
+    `AliasingError` naming both sites (``rule="cross-library"``); a NumPy write into memory that
+    a live tensor held elsewhere views is refused by NumPy (the array is read-only meanwhile).
+    ``aliasguard run script.py`` runs a whole program this way. Under every sanitizer, a tensor
+    made by a raw route over read-only or borrowed memory stays a borrow.
+
     Args:
         function: the function to decorate, when used as ``@sanitize`` without parentheses.
+        raw_routes: also record the raw routes between the libraries (see above).
 
     Returns:
         A context manager that is also a decorator, or, given ``function``, the decorated function.
@@ -618,6 +917,7 @@ def sanitize(function: Callable[_P, _R] | None = None, /) -> Callable[_P, _R] | 
         >>> cache
         array([1., 1., 1.], dtype=float32)
     """
+    sanitizer = _RAW_SANITIZER if raw_routes else _SANITIZER
     if function is None:
-        return _SANITIZER
-    return _SANITIZER(function)
+        return sanitizer
+    return sanitizer(function)

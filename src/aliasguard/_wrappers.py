@@ -123,6 +123,8 @@ class Shared(Generic[A_co]):
         _require_array(value, type(self).__name__)
         _set_value(self, value)
         _set_source(self, source)
+        if _wrapper_hook is not None:
+            _wrapper_hook(self)
 
     if TYPE_CHECKING:
         # Checkers see a read-only view of a borrow's payload; see `_BorrowedValue`.
@@ -274,6 +276,21 @@ def _only_views_hold_the_base(array: np.ndarray[Any, Any]) -> bool:
         if not is_ndarray(base) or sys.getrefcount(base) > 3:
             return False
         current = base
+
+
+#: Called with every ``Shared(...)`` made by hand while a sanitizer is active (see
+#: `set_wrapper_hook`); ``None`` otherwise, so that the constructor pays one global lookup.
+_wrapper_hook: Callable[[Shared[Any]], None] | None = None
+
+
+def set_wrapper_hook(hook: Callable[[Shared[Any]], None] | None) -> None:
+    """Install (or with ``None`` remove) the callback that sees each ``Shared(...)`` made by hand.
+
+    The contracts layer uses it to record the borrow a producer makes with ``Shared(buffer)``;
+    wrappers made by `share` and `own` reach the contracts layer through the converters instead.
+    """
+    global _wrapper_hook  # noqa: PLW0603  # one process-wide slot, read by every Shared()
+    _wrapper_hook = hook
 
 
 # The slots' own descriptors write past the __setattr__ that forbids reassignment.
