@@ -37,6 +37,7 @@ from ._convert import set_borrow_hook
 from ._errors import AliasingError
 from ._memory import extent_of, shares_memory
 from ._numpy_locks import Locks, is_read_only_refusal, release_everything
+from ._python_compat import add_note
 from ._wrappers import Owned, Shared, is_ndarray, set_wrapper_hook
 
 __all__ = ["Sanitizer", "sanitize"]
@@ -668,7 +669,7 @@ def explain_refused_write(error: BaseException | None) -> None:
     if not blamed and len(locked) == 1:
         blamed = locked  # the array was out of sight, but only one borrow holds arrays read-only
     if blamed:
-        error.add_note(_refused_write_note(max(blamed, key=lambda borrow: borrow.order)))
+        add_note(error, _refused_write_note(max(blamed, key=lambda borrow: borrow.order)))
 
 
 def _read_only_arrays_in(trace: types.TracebackType | None) -> list[np.ndarray[Any, Any]]:

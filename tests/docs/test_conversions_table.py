@@ -24,6 +24,7 @@ import pytest
 import torch
 
 from aliasguard._report_cases import INPUTS_BY_NAME
+from versions import installed
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "conversions.md"
 REPORT_TIMEOUT_SECONDS = 180
@@ -123,6 +124,28 @@ def rewrite_page(text: str, tables: dict[str, str]) -> str:
     return _BLOCK.sub(replace, text)
 
 
+#: The sentence that names the releases the page's tables were measured on.
+_MEASURED_ON = re.compile(r"on torch (?P<torch>\d+\.\d+) and\s+NumPy (?P<numpy>\d+\.\d+)")
+
+
+def measured_on(page: str) -> tuple[str, str]:
+    """The (torch, NumPy) releases, as major.minor, that the page says its tables come from."""
+    match = _MEASURED_ON.search(page)
+    assert match is not None, "conversions.md no longer says which releases it was measured on"
+    return match["torch"], match["numpy"]
+
+
+def installed_releases() -> tuple[str, str]:
+    return installed("torch").base_version.rsplit(".", 1)[0], ".".join(
+        np.__version__.split(".")[:2]
+    )
+
+
+def with_releases(page: str, releases: tuple[str, str]) -> str:
+    torch_release, numpy_release = releases
+    return _MEASURED_ON.sub(f"on torch {torch_release} and NumPy {numpy_release}", page, count=1)
+
+
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     return measure()
@@ -130,7 +153,11 @@ def report() -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_page_tables_are_the_measured_ones(report: dict[str, Any]) -> None:
-    page = tables_in_page(PAGE.read_text(encoding="utf-8"))
+    text = PAGE.read_text(encoding="utf-8")
+    if measured_on(text) != installed_releases():
+        torch_release, numpy_release = measured_on(text)
+        pytest.skip(f"the tables were measured on torch {torch_release} and NumPy {numpy_release}")
+    page = tables_in_page(text)
     measured = render_tables(report)
     assert sorted(page) == sorted(TABLES), "conversions.md lost a report-table marker"
     for name, table in measured.items():
@@ -190,8 +217,13 @@ def test_a_changed_measurement_shows_in_the_page_comparison() -> None:
     assert tables_in_page(page)["numpy"] != render_tables(changed)["numpy"]
 
 
+def test_the_page_names_the_releases_it_was_measured_on() -> None:
+    page = "measured on torch 2.13 and\nNumPy 2.4. More."
+    assert measured_on(page) == ("2.13", "2.4")
+    assert measured_on(with_releases(page, ("2.15", "2.5"))) == ("2.15", "2.5")
+
+
 if __name__ == "__main__":
-    PAGE.write_text(
-        rewrite_page(PAGE.read_text(encoding="utf-8"), render_tables(measure())), encoding="utf-8"
-    )
+    rewritten = rewrite_page(PAGE.read_text(encoding="utf-8"), render_tables(measure()))
+    PAGE.write_text(with_releases(rewritten, installed_releases()), encoding="utf-8")
     print(f"rewrote the report tables in {PAGE}")

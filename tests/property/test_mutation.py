@@ -258,13 +258,13 @@ SHAREABLE_TENSORS = ("contiguous", "0-d", "strided", "transposed", "zero-strides
 
 
 @MUTATION
-@given(tensors(layouts=SHAREABLE_TENSORS))
+@given(tensors(dtypes=ARRAY_DTYPES, layouts=SHAREABLE_TENSORS))
 def test_shared_array_cannot_be_made_writable(tensor: torch.Tensor) -> None:
     assert_cannot_be_made_writable(share(tensor).value)
 
 
 @settings(max_examples=50, deadline=None)
-@given(tensors(layouts=("empty",)))
+@given(tensors(dtypes=ARRAY_DTYPES, layouts=("empty",)))
 def test_shared_empty_array_cannot_be_made_writable(tensor: torch.Tensor) -> None:
     assert_cannot_be_made_writable(share(tensor).value)
 
@@ -305,7 +305,7 @@ def test_own_array_never_aliases(array: npt.NDArray[Any]) -> None:
 
 
 @MUTATION
-@given(tensors())
+@given(tensors(dtypes=ARRAY_DTYPES))  # own() makes NumPy arrays of what NumPy can hold
 def test_own_tensor_never_aliases(tensor: torch.Tensor) -> None:
     owned = own(tensor)
     array = owned.value

@@ -160,12 +160,20 @@ def test_tensor_round_trips_bitwise(tensor: torch.Tensor) -> None:
     assert value_bytes_of_tensor(tensor) == expected, "own() changed its input"
 
 
+# The dtypes with lazy bits that NumPy can hold here (complex32 needs ml_dtypes 0.6).
+LAZY_BIT_DTYPES = [
+    name
+    for name in ("float16", "float32", "float64", "complex32", "complex64", "complex128")
+    if name in ARRAY_DTYPES
+]
+
+
 @ROUND_TRIP
-@given(tensors(layouts=("conjugate", "negative")))
+@given(tensors(dtypes=LAZY_BIT_DTYPES, layouts=("conjugate", "negative")))
 def test_lazy_bits_come_back_resolved(tensor: torch.Tensor) -> None:
     # The copy holds the values the tensor reads, not the bits it stores. The expected values are
     # computed by NumPy from the stored bits, so a sign that torch and aliasguard both got wrong
-    # would still show (np.from_dlpack reads neg-bit views with the wrong sign, FACTS.md).
+    # would still show (np.from_dlpack reads neg-bit views with the wrong sign: test_upstream_facts.py).
     assert tensor.is_conj() != tensor.is_neg()
     stored = float_components(stored_array(tensor.detach()))
     expected = stored.copy()

@@ -284,7 +284,7 @@ def test_torch_writes_into_the_borrow_are_still_refused() -> None:
     with sanitize():
         tensor = share(owner).value
         with pytest.raises(aliasguard.AliasingError, match="borrowed by share"):
-            tensor.add_(1)
+            tensor.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     assert owner.tolist() == [0.0, 1.0, 2.0, 3.0]
 
 

@@ -1,9 +1,10 @@
-"""Pin the behaviour of raw NumPy <-> PyTorch routes exactly as /work/shared/FACTS.md states it.
+"""Pin the behaviour of raw NumPy <-> PyTorch routes, as aliasguard's design relies on it.
 
 These tests exercise torch and NumPy, not aliasguard. aliasguard's design rests on each row below,
 so a new torch or NumPy release that changes a row must show up here as a failing test rather than
 as a silent aliasing bug downstream. Anything that can abort the interpreter, or that depends on
-once-per-process state, runs in a fresh subprocess.
+once-per-process state, runs in a fresh subprocess. A fact that holds from some release on says so
+with `verified_on` (see ``tests/versions.py``), and the behaviour before it has a test of its own.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy.typing as npt
 import pytest
 import torch
 from torch.utils.dlpack import from_dlpack as torch_from_dlpack
+
+from versions import verified_on
 
 NEGATIVE_STRIDE_MESSAGE = "At least one stride in the given numpy array is negative"
 BYTE_ORDER_MESSAGE = "byte order different from the native byte order"
@@ -406,6 +409,18 @@ def test_from_dlpack_shares() -> None:
     assert array[0] == 5.0
 
 
+# torch speaks DLPack 1.0 (versioned capsules, the copy= and dl_device= keywords) from 2.8 on
+# (pytorch/pytorch#145000, #150218); before it, NumPy and torch exchange DLPack 0.x capsules.
+DLPACK_1 = "2.8"
+
+
+@verified_on(torch=DLPACK_1, before=True)
+def test_from_dlpack_takes_no_copy_keyword_before_dlpack_1() -> None:
+    with pytest.raises(TypeError, match="copy"):
+        torch_from_dlpack(np.arange(4.0), copy=True)
+
+
+@verified_on(torch=DLPACK_1)
 def test_from_dlpack_copy_true_copies() -> None:
     array = np.arange(4.0)
     tensor = torch_from_dlpack(array, copy=True)
@@ -414,6 +429,15 @@ def test_from_dlpack_copy_true_copies() -> None:
     assert array[0] == 0.0
 
 
+@verified_on(torch=DLPACK_1, before=True)
+def test_from_dlpack_refuses_read_only_arrays_before_dlpack_1() -> None:
+    array = np.arange(3.0)
+    array.flags.writeable = False
+    with pytest.raises(BufferError, match="readonly"):
+        torch_from_dlpack(array)
+
+
+@verified_on(torch=DLPACK_1)
 def test_from_dlpack_imports_read_only_array_as_writable_silently() -> None:
     # No warning either (filterwarnings = error would turn one into a failure here).
     array = np.arange(3.0)
@@ -525,6 +549,15 @@ def test_np_asarray_copy_false_raises() -> None:
         np.asarray(tensor, copy=False)
 
 
+@verified_on(torch=DLPACK_1, before=True)
+def test_np_from_dlpack_shares_read_only_before_dlpack_1() -> None:
+    tensor = torch.arange(4.0)
+    array = np.from_dlpack(tensor)
+    assert address(array) == tensor.data_ptr()
+    assert not array.flags.writeable
+
+
+@verified_on(torch=DLPACK_1)
 def test_np_from_dlpack_shares_and_is_writable() -> None:
     tensor = torch.arange(4.0)
     array = np.from_dlpack(tensor)
@@ -534,6 +567,14 @@ def test_np_from_dlpack_shares_and_is_writable() -> None:
     assert tensor[0].item() == 5.0
 
 
+@verified_on(torch=DLPACK_1, numpy="2.1", before=True)
+def test_np_from_dlpack_cannot_copy_before_dlpack_1() -> None:
+    # NumPy 2.0 takes no keywords; 2.1 passes dl_device=, which torch's __dlpack__ then refuses.
+    with pytest.raises(TypeError, match="keyword"):
+        np.from_dlpack(torch.arange(4.0), copy=True)
+
+
+@verified_on(torch=DLPACK_1, numpy="2.1")
 def test_np_from_dlpack_copy_true_copies() -> None:
     tensor = torch.arange(4.0)
     array = np.from_dlpack(tensor, copy=True)
@@ -549,9 +590,17 @@ def test_np_from_dlpack_ignores_neg_bit() -> None:
     assert array.tolist() == [2.0, 4.0]
 
 
+@verified_on(torch=DLPACK_1)
 def test_np_from_dlpack_rejects_conj_bit() -> None:
     conjugated = torch.tensor([1 + 2j]).conj()
     with pytest.raises(BufferError, match="conjugate bit set"):
+        np.from_dlpack(conjugated)
+
+
+@verified_on(torch=DLPACK_1, before=True)
+def test_np_from_dlpack_rejects_conj_bit_with_a_runtime_error_before_dlpack_1() -> None:
+    conjugated = torch.tensor([1 + 2j]).conj()
+    with pytest.raises(RuntimeError, match="conjugate bit set"):
         np.from_dlpack(conjugated)
 
 
