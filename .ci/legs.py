@@ -262,8 +262,9 @@ the tests marked slow.
 
 {about}
 
-Free-threaded CPython (3.13t, 3.14t) is not in the matrix: no free-threaded interpreter can be
-installed on the machines the matrix runs on (the package registries it reaches carry none).
+Free-threaded CPython (3.13t, 3.14t) is not in the matrix yet: PyPI serves NumPy wheels for it
+(`cp313t`), but no free-threaded interpreter can be installed on the machines the matrix runs on,
+which reach only package registries (PyPI, Debian's), and those carry none.
 """
 
 
