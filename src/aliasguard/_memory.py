@@ -17,7 +17,7 @@ import torch
 from . import _torch_compat
 from ._wrappers import unwrap
 
-__all__ = ["MAX_OVERLAP_WORK", "Extent", "extent_of", "shares_memory"]
+__all__ = ["MAX_NUMPY_DIMS", "MAX_OVERLAP_WORK", "Extent", "extent_of", "shares_memory"]
 
 #: Work bound handed to ``np.shares_memory``. Past it the answer is "may overlap" (True). The solver
 #: needs at most a few thousand steps for the strides of real views; adversarial ones can take seconds.
@@ -174,8 +174,8 @@ def _address(value: np.ndarray[Any, Any] | torch.Tensor) -> int:
 #: Layouts reaching this far are answered "may overlap": NumPy's solver works in int64 and would
 #: overflow (numpy's own shares_memory answers wrongly there).
 _MAX_SOLVER_REACH: Final = 2**62
-#: NumPy arrays have at most 64 dimensions; torch tensors may have more.
-_MAX_NUMPY_DIMS: Final = 64
+#: NumPy arrays have at most 64 dimensions (``NPY_MAXDIMS``); torch tensors may have more.
+MAX_NUMPY_DIMS: Final = 64
 
 
 def _solver_input(
@@ -190,14 +190,14 @@ def _solver_input(
     if 1 not in extent.shape and 0 not in extent.strides:
         if isinstance(value, np.ndarray):
             return value
-        if len(extent.shape) <= _MAX_NUMPY_DIMS:
+        if len(extent.shape) <= MAX_NUMPY_DIMS:
             return _ghost_array(extent, value.data_ptr())
     kept = [
         (size, stride)
         for size, stride in zip(extent.shape, extent.strides, strict=True)
         if size != 1 and stride != 0
     ]
-    if len(kept) > _MAX_NUMPY_DIMS:
+    if len(kept) > MAX_NUMPY_DIMS:
         return None
     shape = tuple(size for size, _ in kept)
     strides = tuple(stride for _, stride in kept)

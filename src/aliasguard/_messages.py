@@ -90,6 +90,12 @@ _TENSOR_REASONS: Final = {
         "NumPy has only strided arrays",
         "use own(t) for a dense copy",
     ),
+    "dimensions": (
+        "a {ndim}-dimensional tensor",
+        "NumPy arrays have at most 64 dimensions",
+        "reshape it to 64 or fewer first (t.squeeze() drops length-one axes, t.flatten(0, k) merges "
+        "leading ones), then convert",
+    ),
     "quantized": (
         "a quantized tensor",
         "NumPy has no quantized dtypes",
@@ -127,7 +133,9 @@ _TENSOR_REASONS: Final = {
 
 def _describe(tensor: torch.Tensor, reason: str) -> tuple[str, str, str]:
     what, why, fix = _TENSOR_REASONS[reason]
-    what = what.format(device=tensor.device, layout=tensor.layout, type=type(tensor).__name__)
+    what = what.format(
+        device=tensor.device, layout=tensor.layout, type=type(tensor).__name__, ndim=tensor.dim()
+    )
     return what, why, fix
 
 
