@@ -69,6 +69,17 @@ def _extent_from_layout(
     return Extent(device, start, stop + itemsize, shape, strides, itemsize)
 
 
+def _as_numpy_sees_it(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``array`` as a plain ndarray view: the memory NumPy itself reads through it.
+
+    A subclass can override ``__array_interface__`` (or ``shape``, ``strides``) in Python and name
+    other memory than its own; NumPy's C code never asks those overrides, and neither do we.
+    """
+    if type(array) is np.ndarray:
+        return array
+    return np.ndarray.view(array, np.ndarray)
+
+
 def extent_of(value: np.ndarray[Any, Any] | torch.Tensor) -> Extent:
     """The memory a strided array or tensor can touch.
 
@@ -76,6 +87,7 @@ def extent_of(value: np.ndarray[Any, Any] | torch.Tensor) -> Extent:
         TypeError: ``value`` is a tensor of a non-strided layout (use its component tensors).
     """
     if isinstance(value, np.ndarray):
+        value = _as_numpy_sees_it(value)
         address = value.__array_interface__["data"][0]
         return _extent_from_layout(_HOST, address, value.shape, value.strides, value.itemsize)
     if value.layout != torch.strided:
@@ -123,7 +135,7 @@ def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
     """The strided buffers behind ``value``: itself, or the tensors a sparse or wrapper tensor holds."""
     value = unwrap(value)
     if isinstance(value, np.ndarray):
-        return [value]
+        return [_as_numpy_sees_it(value)]
     if isinstance(value, torch.Tensor):
         if type(value) is not torch.Tensor:
             inner = _torch_compat.wrapped_tensors(value)
