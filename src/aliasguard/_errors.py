@@ -11,8 +11,6 @@ error in the main process (its fields then keep their defaults).
 
 from __future__ import annotations
 
-import copyreg
-
 __all__ = [
     "AliasGuardError",
     "AliasingError",
@@ -31,7 +29,15 @@ class AliasGuardError(Exception):
         # unpickling worker result thread would die on it and leave multiprocessing.Pool hanging.
         # Rebuilding through __new__ skips __init__ altogether, so every subclass round-trips,
         # whatever its constructor; the fields (and any __notes__) travel in the instance dict.
-        return (copyreg.__newobj__, (type(self), *self.args), dict(vars(self)))
+        return (_rebuild_error, (type(self), self.args, dict(vars(self))))
+
+
+def _rebuild_error(
+    cls: type[AliasGuardError], args: tuple[object, ...], fields: dict[str, object]
+) -> AliasGuardError:
+    error = cls.__new__(cls, *args)
+    error.__dict__.update(fields)
+    return error
 
 
 class ShareError(AliasGuardError, ValueError):

@@ -127,7 +127,12 @@ class FuzzError(AliasGuardError, AssertionError):
     """
 
     def __init__(
-        self, message: str, *, function: str, rule: str, findings: tuple[FuzzFinding, ...]
+        self,
+        message: str,
+        *,
+        function: str = "",
+        rule: str = "",
+        findings: tuple[FuzzFinding, ...] = (),
     ) -> None:
         super().__init__(message)
         self.function = function
@@ -464,6 +469,9 @@ class ExitCalled(Exception):  # noqa: N818  # named for what the function did, a
     def __init__(self, code: object) -> None:
         super().__init__(f"the function called sys.exit({code!r}) instead of returning")
         self.code = code
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.code,))  # the code, not the message, rebuilds it
 
 
 def load_target(text: str) -> Callable[..., Any]:

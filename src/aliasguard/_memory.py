@@ -135,7 +135,7 @@ def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
     """The strided buffers behind ``value``: itself, or the tensors a sparse or wrapper tensor holds."""
     value = unwrap(value)
     if isinstance(value, np.ndarray):
-        return [_as_numpy_sees_it(value)]
+        return [_as_numpy_sees_it(cast("Any", value))]  # narrowed from object: no dtype known
     if isinstance(value, torch.Tensor):
         if type(value) is not torch.Tensor:
             inner = _torch_compat.wrapped_tensors(value)

@@ -167,7 +167,7 @@ else:
     from torch.utils._python_dispatch import TorchDispatchMode
 
 
-def never_compiled(function: types.FunctionType) -> bool:
+def never_compiled(function: Callable[..., object]) -> bool:
     """Tell torch.compile never to trace ``function``, nor anything it calls; False if torch can't.
 
     torch wraps every dispatch mode's ``__torch_dispatch__`` in ``torch._disable_dynamo`` so that
@@ -183,10 +183,11 @@ def never_compiled(function: types.FunctionType) -> bool:
     set_strategy = getattr(eval_frame, "set_code_exec_strategy", None)
     strategy = getattr(eval_frame, "_FrameExecStrategy", None)
     action = getattr(eval_frame, "_FrameAction", None)
-    if set_strategy is None or strategy is None or action is None:
+    code = getattr(function, "__code__", None)
+    if set_strategy is None or strategy is None or action is None or code is None:
         return False
     skip = action.SKIP
-    set_strategy(function.__code__, strategy(skip, skip))  # this frame, and every frame below it
+    set_strategy(code, strategy(skip, skip))  # this frame, and every frame below it
     return True
 
 

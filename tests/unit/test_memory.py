@@ -119,18 +119,14 @@ def test_a_subclass_with_memory_of_its_own_is_compared_with_it_too() -> None:
 
 
 class ElsewhereInterface(np.ndarray[Any, Any]):
-    """An ndarray subclass whose __array_interface__, shape and strides name other memory."""
+    """An ndarray subclass whose __array_interface__ names other memory than its own."""
 
     @property
-    def __array_interface__(self) -> dict[str, object]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]
+    def __array_interface__(self) -> dict[str, object]:
         elsewhere = np.zeros(1)
         interface = dict(elsewhere.__array_interface__)
         interface["data"] = (elsewhere.ctypes.data + 4096, False)
         return interface
-
-    @property
-    def strides(self) -> tuple[int, ...]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]
-        return (0,) * self.ndim
 
 
 def test_an_array_subclass_is_compared_by_the_memory_numpy_reads() -> None:
