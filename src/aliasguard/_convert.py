@@ -30,7 +30,7 @@ from ._dtypes import (
     weakest_rule_allowing,
 )
 from ._errors import CastError, ConversionError, ShareError
-from ._host_memory import empty_host_tensor
+from ._host_memory import empty_host_tensor, refuse_more_than_physical_memory
 from ._memory import MAX_NUMPY_DIMS
 from ._wrappers import (
     Owned,
@@ -351,6 +351,8 @@ def own(
             holds no readable data (meta tensors, tensors without memory of their own or with
             shrunk storage), or ``device`` is unknown, unavailable, or given for a tensor input.
         ValueError: ``casting`` is not one of the five rules.
+        MemoryError: the copy would be larger than the machine's memory (a zero-stride view of
+            2**40 elements is), or the system refused the allocation; nothing was allocated.
 
     Examples:
         >>> import numpy as np, aliasguard
@@ -435,6 +437,8 @@ def _own_array(
         array, source = _cast_numpy_only(array, target, casting)
     assert target is not None
     _check_cast(source, target, casting, source_dtype=array.dtype)
+    if target_device.type == "cpu":
+        refuse_more_than_physical_memory(array.shape, target.torch, target.itemsize)
     with _quiet_complex32(source, target):
         source_tensor = _tensor_view_of_any_layout(array, source)
         if target_device.type != "cpu":
@@ -510,6 +514,7 @@ def _tensor_view_of_any_layout(array: np.ndarray[Any, Any], info: DtypeInfo) -> 
     """
     strides_ok = all(stride >= 0 and stride % array.itemsize == 0 for stride in array.strides)
     if not (strides_ok and array.dtype.isnative and array.flags.aligned):
+        refuse_more_than_physical_memory(array.shape, array.dtype, array.itemsize)
         array = np.array(array, dtype=array.dtype.newbyteorder("="), order="C")
     if info.numpy is None:
         return _tensor_view(array.view(info.storage)).view(info.torch)
@@ -537,7 +542,14 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
     if numpy_dtype is None:
         raise ConversionError(_messages.own_no_numpy_dtype(target.name, target), reason="dtype")
     _check_cast(source, target, casting)
-    result = np.empty(tuple(tensor.shape), numpy_dtype)
+    refuse_more_than_physical_memory(tuple(tensor.shape), numpy_dtype, numpy_dtype.itemsize)
+    try:
+        result = np.empty(tuple(tensor.shape), numpy_dtype)
+    except MemoryError:
+        nbytes = tensor.numel() * numpy_dtype.itemsize
+        raise MemoryError(
+            _messages.own_out_of_memory(tuple(tensor.shape), numpy_dtype, nbytes)
+        ) from None
     destination = _from_numpy(result if target.numpy is not None else result.view(target.storage))
     try:
         with _quiet_complex32(target):

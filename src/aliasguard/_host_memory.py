@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import math
+import os
 import sys
 from collections.abc import Callable
 from typing import Final
 
 import torch
 
-__all__ = ["HUGE_PAGE_MIN_BYTES", "empty_host_tensor"]
+from . import _messages
+
+__all__ = ["HUGE_PAGE_MIN_BYTES", "empty_host_tensor", "refuse_more_than_physical_memory"]
 
 #: Smaller allocations gain nothing from huge pages (NumPy asks from 4 MiB up).
 HUGE_PAGE_MIN_BYTES: Final = 1 << 22
@@ -44,6 +48,31 @@ def _load_madvise() -> Callable[[int, int, int], int] | None:
 _madvise: Final = _load_madvise()
 
 
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not POSIX, or not reported
+        return None
+
+
+_PHYSICAL_MEMORY: Final = _physical_memory()
+
+
+def refuse_more_than_physical_memory(shape: tuple[int, ...], dtype: object, itemsize: int) -> None:
+    """Raise `MemoryError` before allocating a copy larger than the machine's memory.
+
+    Where the kernel overcommits, such an allocation succeeds and the copy into it is killed by
+    the out-of-memory killer, the whole process with it; refusing first gives the same clear
+    error on every machine.
+
+    Raises:
+        MemoryError: ``shape`` of ``itemsize``-byte elements does not fit in physical memory.
+    """
+    nbytes = math.prod(shape) * itemsize
+    if _PHYSICAL_MEMORY is not None and nbytes > _PHYSICAL_MEMORY:
+        raise MemoryError(_messages.own_out_of_memory(shape, dtype, nbytes, _PHYSICAL_MEMORY))
+
+
 def _ask_for_huge_pages(address: int, nbytes: int) -> None:
     """Advise the kernel to back the whole 2 MiB pages inside ``[address, address + nbytes)``.
 
@@ -59,8 +88,16 @@ def empty_host_tensor(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tenso
     """An uninitialised, C-contiguous CPU tensor in torch's own (resizable) memory.
 
     Large ones are advised onto huge pages before their first touch.
+
+    Raises:
+        MemoryError: the system refused the memory; the message says how much and what to do.
     """
-    tensor = torch.empty(shape, dtype=dtype)
+    refuse_more_than_physical_memory(shape, dtype, dtype.itemsize)
+    try:
+        tensor = torch.empty(shape, dtype=dtype)
+    except RuntimeError:  # with a valid shape and dtype, only the allocation can fail
+        nbytes = math.prod(shape) * dtype.itemsize
+        raise MemoryError(_messages.own_out_of_memory(shape, dtype, nbytes)) from None
     if tensor.nbytes >= HUGE_PAGE_MIN_BYTES:
         _ask_for_huge_pages(tensor.data_ptr(), tensor.nbytes)
     return tensor

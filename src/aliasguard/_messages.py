@@ -191,6 +191,28 @@ def own_torch_refused(tensor: torch.Tensor, error: BaseException) -> str:
     )
 
 
+def _size_text(nbytes: int) -> str:
+    for unit, scale in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes / 2**20:.1f} MiB"
+
+
+def own_out_of_memory(
+    shape: tuple[int, ...], dtype: object, nbytes: int, physical: int | None = None
+) -> str:
+    why = (
+        "the system refused the memory"
+        if physical is None
+        else f"that is more than this machine's {_size_text(physical)} of memory"
+    )
+    return (
+        f"own() cannot allocate {_size_text(nbytes)} for a copy of shape {shape} and dtype "
+        f"{dtype}: {why}, and own() copies every element, also those a zero-stride view "
+        "(np.broadcast_to, expand) only repeats. Copy a smaller part, or share() the view instead."
+    )
+
+
 def own_tensor_device(device: object) -> str:
     return (
         f"own() of a tensor makes a NumPy array, which lives on the host, so device={device!r} "

@@ -463,7 +463,10 @@ def _raised_by_aliasguard_or_the_input(error: BaseException) -> bool:
     """Whether aliasguard raised ``error`` itself, or passed on one the input's own code raised
     (a tensor subclass's ``__torch_function__``, an ``__array__``): never one of NumPy or torch."""
     frames = traceback.extract_tb(error.__traceback__)
-    return bool(frames) and str(Path(frames[-1].filename).resolve()) in _TRUSTED_FILES
+    if not frames or str(Path(frames[-1].filename).resolve()) not in _TRUSTED_FILES:
+        return False
+    # A C function (NumPy's, torch's) adds no frame: its error shows on the line that called it.
+    return (frames[-1].line or "").lstrip().startswith("raise")
 
 
 def run_call(hostile: HostileInput, operation: Operation) -> dict[str, str]:

@@ -633,3 +633,20 @@ def test_cuda_round_trip_and_refusal() -> None:
     assert own(narrowed).value.tolist() == array[::-1].tolist()
     assert shares_memory(on_gpu, on_gpu[1:])
     assert own(on_gpu.conj() if on_gpu.is_complex() else on_gpu.T).value.shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.broadcast_to(np.zeros(1), (2**40,)),
+        np.broadcast_to(np.zeros(1, ">f8"), (2**40,)),
+        torch.zeros(1).expand(2**60),
+    ],
+    ids=["zero-stride array", "byte-swapped zero-stride array", "expanded tensor"],
+)
+def test_a_copy_larger_than_the_machine_is_refused_before_allocating(value: object) -> None:
+    # Under overcommit the allocation succeeds and the copy is killed by the OOM killer.
+    with pytest.raises(
+        MemoryError, match=r"^own\(\) cannot allocate .* share\(\) the view instead"
+    ):
+        own(value)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
