@@ -364,13 +364,25 @@ def own(
     """
     if type(x) is np.ndarray and dtype is None and device is None and casting == "safe":
         torch_dtype = TORCH_DTYPE_BY_NUMPY.get(x.dtype)
-        if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES and x.flags.writeable:
+        flags = x.flags
+        if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES and flags.writeable:
             try:
                 # A clone, not a NumPy copy under torch.from_numpy: that tensor's storage could not
                 # be resized, and a failed out= resize would leave it reading past its memory.
-                return make_owned(_from_numpy(x).clone(memory_format=_contiguous))
+                source = _from_numpy(x)
             except (TypeError, ValueError):  # a second dtype spelling (np.ulonglong), negative
                 pass  # strides, byte order: the slow path views or normalises them
+            else:
+                # clone() keeps a C-contiguous layout by itself, and a keyword costs a fifth.
+                copy = (
+                    source.clone()
+                    if flags.c_contiguous
+                    else source.clone(memory_format=_contiguous)
+                )
+                owned: Owned[Any] = new_wrapper(Owned)  # inline, as in share(): a call costs more
+                set_value(owned, copy)
+                set_source(owned, None)
+                return owned
     if casting not in CASTING_RULES:
         raise ValueError(_messages.bad_casting(casting))
     x = unwrap(x)
