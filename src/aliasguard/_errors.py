@@ -22,7 +22,13 @@ __all__ = [
 
 
 class AliasGuardError(Exception):
-    """Base class of every error raised by aliasguard."""
+    """Base class of every error raised by aliasguard.
+
+    Every aliasguard error pickles with its class, message and fields, so a worker process's
+    error reaches ``multiprocessing.Pool`` and ``ProcessPoolExecutor`` as itself. Each can also
+    be built from its message alone, as torch's DataLoader rebuilds a worker's error: it keeps
+    its class there, and its fields are empty.
+    """
 
     def __reduce__(self) -> tuple[object, ...]:
         # Exception's own reduce calls ``cls(*args)``, which cannot pass keyword-only fields: an
