@@ -111,7 +111,7 @@ def _breakdown_lines(b: LargeOwnBreakdown) -> list[str]:
         f"| `own()` | {_duration(b.own_seconds)} |",
         f"| `torch.tensor()` | {_duration(b.torch_tensor_seconds)} |",
         f"| the same torch copy into memory already faulted in | {_duration(b.copy_alone_seconds)} |",
-        f"| faulting in fresh NumPy memory (a torch `zero_()` of it) | "
+        f"| faulting in fresh huge-page memory (a torch `zero_()` of it) | "
         f"{_duration(b.fault_in_seconds)} |",
         "",
         f"If fresh memory cost nothing to fault in, `own()` would be {b.ceiling:.2f}x faster than "

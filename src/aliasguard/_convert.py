@@ -30,6 +30,8 @@ from ._dtypes import (
     weakest_rule_allowing,
 )
 from ._errors import CastError, ConversionError, ShareError
+from ._host_memory import empty_host_tensor, refuse_more_than_physical_memory
+from ._memory import MAX_NUMPY_DIMS
 from ._wrappers import (
     Owned,
     Shared,
@@ -46,14 +48,15 @@ if TYPE_CHECKING:
 
 __all__ = ["own", "share"]
 
-#: Above this size `own()` copies with torch's multi-threaded copy into NumPy-allocated memory
-#: (huge-page backed, FACTS.md); below it one NumPy copy has the least fixed cost.
+#: Above this size `own()` copies with torch's multi-threaded copy into fresh memory backed by huge
+#: pages (`empty_host_tensor`); below it one clone has the least fixed cost.
 PARALLEL_COPY_MIN_BYTES: Final = 1 << 20
 
 _READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
 _COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
 _from_numpy = _torch_compat.from_numpy
 _ndarray = np.ndarray
+_contiguous = torch.contiguous_format
 
 
 # ----------------------------------------------------------------------------------------------
@@ -108,8 +111,9 @@ def share(x: Any) -> Shared[Any]:
         ShareError: zero-copy is impossible (negative strides, non-native byte order, a dtype the
             other library lacks, a non-CPU device, ``requires_grad``, conjugate or negative bit,
             sparse/quantized/meta/nested tensors, tensors without memory of their own (FakeTensor,
-            functional, vmap, wrapper subclasses) or with shrunk storage, masked arrays,
-            unaligned memory, strides that are not a multiple of the item size). The message
+            functional, vmap, wrapper subclasses) or with shrunk storage, tensors of more than
+            64 dimensions, masked arrays, unaligned memory, strides that are not a multiple of
+            the item size). The message
             names the cause and what to do instead, usually `own`.
 
     Examples:
@@ -266,6 +270,8 @@ def _unshareable_tensor_reason(tensor: torch.Tensor) -> str | None:
         return "device"
     if tensor.layout != torch.strided:
         return "layout"
+    if tensor.dim() > MAX_NUMPY_DIMS:
+        return "dimensions"
     problem = _torch_compat.memory_problem(tensor)
     if problem is not None:
         return problem
@@ -315,10 +321,10 @@ def own(
     0-d, empty) and tensors are copied to the host from any device. ``dtype=None`` keeps the exact
     dtype: float64 stays float64, int64 above 2**53 stays exact.
 
-    CPU tensors made by ``own()`` live in NumPy-allocated memory (backed by huge pages, which makes
-    large copies several times faster than ``torch.tensor``); like any ``torch.from_numpy`` tensor,
-    their storage cannot be resized in place, so ``out=`` an ``own()`` tensor of the wrong size
-    raises (and torch then leaves its shape changed): pass ``out=`` tensors of the right shape.
+    CPU tensors made by ``own()`` are torch's own: their storage is resizable, so ``out=`` an
+    ``own()`` tensor of another size resizes it as it would a ``torch.zeros`` tensor. Large ones are
+    backed by transparent huge pages, which makes large copies several times faster than
+    ``torch.tensor``.
 
     ``casting="safe"`` is NumPy's rule, which admits int64 and uint64 to float64 (and complex128)
     although values above 2**53 round; keep ``dtype=None`` (or pass ``casting="no"``) where
@@ -339,10 +345,13 @@ def own(
     Raises:
         CastError: ``casting`` does not allow the dtype change; the message names the rule to pass.
         ConversionError: the target library cannot represent ``x`` (object or string dtypes, masked
-            arrays, quantized or nested tensors, bfloat16 into NumPy without ``ml_dtypes``), ``x``
+            arrays, quantized or nested tensors, tensors of more than 64 dimensions, bfloat16 into
+            NumPy without ``ml_dtypes``), ``x``
             holds no readable data (meta tensors, tensors without memory of their own or with
             shrunk storage), or ``device`` is unknown, unavailable, or given for a tensor input.
         ValueError: ``casting`` is not one of the five rules.
+        MemoryError: the copy would be larger than the machine's memory (a zero-stride view of
+            2**40 elements is), or the system refused the allocation; nothing was allocated.
 
     Examples:
         >>> import numpy as np, aliasguard
@@ -354,11 +363,25 @@ def own(
     """
     if type(x) is np.ndarray and dtype is None and device is None and casting == "safe":
         torch_dtype = TORCH_DTYPE_BY_NUMPY.get(x.dtype)
-        if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES:
+        flags = x.flags
+        if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES and flags.writeable:
             try:
-                return make_owned(_from_numpy(x.copy()))
-            except TypeError:  # a second spelling of a dtype (np.ulonglong): the slow path views it
-                pass
+                # A clone, not a NumPy copy under torch.from_numpy: that tensor's storage could not
+                # be resized, and a failed out= resize would leave it reading past its memory.
+                source = _from_numpy(x)
+            except (TypeError, ValueError):  # a second dtype spelling (np.ulonglong), negative
+                pass  # strides, byte order: the slow path views or normalises them
+            else:
+                # clone() keeps a C-contiguous layout by itself, and a keyword costs a fifth.
+                copy = (
+                    source.clone()
+                    if flags.c_contiguous
+                    else source.clone(memory_format=_contiguous)
+                )
+                owned: Owned[Any] = new_wrapper(Owned)  # inline, as in share(): a call costs more
+                set_value(owned, copy)
+                set_source(owned, None)
+                return owned
     if casting not in CASTING_RULES:
         raise ValueError(_messages.bad_casting(casting))
     x = unwrap(x)
@@ -425,6 +448,8 @@ def _own_array(
         array, source = _cast_numpy_only(array, target, casting)
     assert target is not None
     _check_cast(source, target, casting, source_dtype=array.dtype)
+    if target_device.type == "cpu":
+        refuse_more_than_physical_memory(array.shape, target.torch, target.itemsize)
     with _quiet_complex32(source, target):
         source_tensor = _tensor_view_of_any_layout(array, source)
         if target_device.type != "cpu":
@@ -500,6 +525,7 @@ def _tensor_view_of_any_layout(array: np.ndarray[Any, Any], info: DtypeInfo) -> 
     """
     strides_ok = all(stride >= 0 and stride % array.itemsize == 0 for stride in array.strides)
     if not (strides_ok and array.dtype.isnative and array.flags.aligned):
+        refuse_more_than_physical_memory(array.shape, array.dtype, array.itemsize)
         array = np.array(array, dtype=array.dtype.newbyteorder("="), order="C")
     if info.numpy is None:
         return _tensor_view(array.view(info.storage)).view(info.torch)
@@ -507,10 +533,8 @@ def _tensor_view_of_any_layout(array: np.ndarray[Any, Any], info: DtypeInfo) -> 
 
 
 def _host_tensor(shape: tuple[int, ...], info: DtypeInfo) -> torch.Tensor:
-    """Fresh CPU memory allocated by NumPy, so large allocations get transparent huge pages."""
-    if info.numpy is not None:
-        return _from_numpy(np.empty(shape, info.numpy))
-    return _from_numpy(np.empty(shape, info.storage)).view(info.torch)
+    """Fresh, resizable CPU memory of torch's, on transparent huge pages where it is large."""
+    return empty_host_tensor(shape, info.torch)
 
 
 def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArray[Any]:
@@ -529,7 +553,14 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
     if numpy_dtype is None:
         raise ConversionError(_messages.own_no_numpy_dtype(target.name, target), reason="dtype")
     _check_cast(source, target, casting)
-    result = np.empty(tuple(tensor.shape), numpy_dtype)
+    refuse_more_than_physical_memory(tuple(tensor.shape), numpy_dtype, numpy_dtype.itemsize)
+    try:
+        result = np.empty(tuple(tensor.shape), numpy_dtype)
+    except MemoryError:
+        nbytes = tensor.numel() * numpy_dtype.itemsize
+        raise MemoryError(
+            _messages.own_out_of_memory(tuple(tensor.shape), numpy_dtype, nbytes)
+        ) from None
     destination = _from_numpy(result if target.numpy is not None else result.view(target.storage))
     try:
         with _quiet_complex32(target):
@@ -555,6 +586,8 @@ def _unconvertible_tensor_reason(tensor: torch.Tensor) -> str | None:
         return "meta"
     if tensor.is_quantized:
         return "quantized"
+    if tensor.dim() > MAX_NUMPY_DIMS:
+        return "dimensions"
     if tensor.layout == torch.strided:
         return _torch_compat.memory_problem(tensor)
     return None

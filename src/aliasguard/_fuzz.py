@@ -16,10 +16,11 @@ import importlib
 import importlib.util
 import os
 import random
+import shutil
 import sys
 import traceback
 import typing
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,6 +32,7 @@ from ._errors import AliasGuardError, AliasingError, AnnotationError
 from ._numpy_locks import is_locked
 from ._optional import missing_extra
 from ._sanitizer import sanitize
+from ._temp_folders import make_process_folder
 from ._wrappers import MOVED, Owned, is_ndarray, is_shared, unwrap_unchecked
 
 if TYPE_CHECKING:
@@ -127,7 +129,12 @@ class FuzzError(AliasGuardError, AssertionError):
     """
 
     def __init__(
-        self, message: str, *, function: str, rule: str, findings: tuple[FuzzFinding, ...]
+        self,
+        message: str,
+        *,
+        function: str = "",
+        rule: str = "",
+        findings: tuple[FuzzFinding, ...] = (),
     ) -> None:
         super().__init__(message)
         self.function = function
@@ -467,6 +474,9 @@ class ExitCalled(Exception):  # noqa: N818  # named for what the function did, a
         super().__init__(f"the function called sys.exit({code!r}) instead of returning")
         self.code = code
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.code,))  # the code, not the message, rebuilds it
+
 
 def load_target(text: str) -> Callable[..., Any]:
     """The function named by ``module:qualified.name``, imported as ``python -m`` would find it.
@@ -513,6 +523,24 @@ def load_target(text: str) -> Callable[..., Any]:
     return found
 
 
+@contextlib.contextmanager
+def _hypothesis_files_in_a_temp_folder() -> Generator[None, None, None]:
+    """Point Hypothesis's storage (its constants and character caches) away from the cwd.
+
+    The run asks for no example database, yet Hypothesis still writes caches under ``./.hypothesis``;
+    a command run in someone's project must leave nothing there.
+    """
+    from hypothesis import configuration
+
+    folder = make_process_folder("fuzz")
+    configuration.set_hypothesis_home_dir(folder)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def fuzz_command(
     target: str, *, max_examples: int, seed: int | None, dtypes: list[str] | None
 ) -> int:
@@ -531,8 +559,9 @@ def fuzz_command(
 
     used_seed = random_seed() if seed is None else seed
     try:
-        function = load_target(target)
-        findings = run_fuzz(function, max_examples=max_examples, seed=used_seed, dtypes=dtypes)
+        with _hypothesis_files_in_a_temp_folder():
+            function = load_target(target)
+            findings = run_fuzz(function, max_examples=max_examples, seed=used_seed, dtypes=dtypes)
     except TargetError as error:
         sys.stderr.write(f"aliasguard fuzz: {error}\n")
         return EXIT_USAGE

@@ -17,7 +17,7 @@ import torch
 from . import _torch_compat
 from ._wrappers import unwrap
 
-__all__ = ["MAX_OVERLAP_WORK", "Extent", "extent_of", "shares_memory"]
+__all__ = ["MAX_NUMPY_DIMS", "MAX_OVERLAP_WORK", "Extent", "extent_of", "shares_memory"]
 
 #: Work bound handed to ``np.shares_memory``. Past it the answer is "may overlap" (True). The solver
 #: needs at most a few thousand steps for the strides of real views; adversarial ones can take seconds.
@@ -69,6 +69,17 @@ def _extent_from_layout(
     return Extent(device, start, stop + itemsize, shape, strides, itemsize)
 
 
+def _as_numpy_sees_it(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """``array`` as a plain ndarray view: the memory NumPy itself reads through it.
+
+    A subclass can override ``__array_interface__`` (or ``shape``, ``strides``) in Python and name
+    other memory than its own; NumPy's C code never asks those overrides, and neither do we.
+    """
+    if type(array) is np.ndarray:
+        return array
+    return np.ndarray.view(array, np.ndarray)
+
+
 def extent_of(value: np.ndarray[Any, Any] | torch.Tensor) -> Extent:
     """The memory a strided array or tensor can touch.
 
@@ -76,6 +87,7 @@ def extent_of(value: np.ndarray[Any, Any] | torch.Tensor) -> Extent:
         TypeError: ``value`` is a tensor of a non-strided layout (use its component tensors).
     """
     if isinstance(value, np.ndarray):
+        value = _as_numpy_sees_it(value)
         address = value.__array_interface__["data"][0]
         return _extent_from_layout(_HOST, address, value.shape, value.strides, value.itemsize)
     if value.layout != torch.strided:
@@ -123,7 +135,7 @@ def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
     """The strided buffers behind ``value``: itself, or the tensors a sparse or wrapper tensor holds."""
     value = unwrap(value)
     if isinstance(value, np.ndarray):
-        return [value]
+        return [_as_numpy_sees_it(cast("Any", value))]  # narrowed from object: no dtype known
     if isinstance(value, torch.Tensor):
         if type(value) is not torch.Tensor:
             inner = _torch_compat.wrapped_tensors(value)
@@ -174,8 +186,8 @@ def _address(value: np.ndarray[Any, Any] | torch.Tensor) -> int:
 #: Layouts reaching this far are answered "may overlap": NumPy's solver works in int64 and would
 #: overflow (numpy's own shares_memory answers wrongly there).
 _MAX_SOLVER_REACH: Final = 2**62
-#: NumPy arrays have at most 64 dimensions; torch tensors may have more.
-_MAX_NUMPY_DIMS: Final = 64
+#: NumPy arrays have at most 64 dimensions (``NPY_MAXDIMS``); torch tensors may have more.
+MAX_NUMPY_DIMS: Final = 64
 
 
 def _solver_input(
@@ -190,14 +202,14 @@ def _solver_input(
     if 1 not in extent.shape and 0 not in extent.strides:
         if isinstance(value, np.ndarray):
             return value
-        if len(extent.shape) <= _MAX_NUMPY_DIMS:
+        if len(extent.shape) <= MAX_NUMPY_DIMS:
             return _ghost_array(extent, value.data_ptr())
     kept = [
         (size, stride)
         for size, stride in zip(extent.shape, extent.strides, strict=True)
         if size != 1 and stride != 0
     ]
-    if len(kept) > _MAX_NUMPY_DIMS:
+    if len(kept) > MAX_NUMPY_DIMS:
         return None
     shape = tuple(size for size, _ in kept)
     strides = tuple(stride for _, stride in kept)

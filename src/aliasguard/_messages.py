@@ -90,6 +90,12 @@ _TENSOR_REASONS: Final = {
         "NumPy has only strided arrays",
         "use own(t) for a dense copy",
     ),
+    "dimensions": (
+        "a {ndim}-dimensional tensor",
+        "NumPy arrays have at most 64 dimensions",
+        "reshape it to 64 or fewer first (t.squeeze() drops length-one axes, t.flatten(0, k) merges "
+        "leading ones), then convert",
+    ),
     "quantized": (
         "a quantized tensor",
         "NumPy has no quantized dtypes",
@@ -127,7 +133,9 @@ _TENSOR_REASONS: Final = {
 
 def _describe(tensor: torch.Tensor, reason: str) -> tuple[str, str, str]:
     what, why, fix = _TENSOR_REASONS[reason]
-    what = what.format(device=tensor.device, layout=tensor.layout, type=type(tensor).__name__)
+    what = what.format(
+        device=tensor.device, layout=tensor.layout, type=type(tensor).__name__, ndim=tensor.dim()
+    )
     return what, why, fix
 
 
@@ -180,6 +188,28 @@ def own_torch_refused(tensor: torch.Tensor, error: BaseException) -> str:
     return (
         f"own() cannot copy this {type(tensor).__name__} into NumPy: torch refused the copy "
         f"({error}). Convert it to a plain tensor first."
+    )
+
+
+def _size_text(nbytes: int) -> str:
+    for unit, scale in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:.1f} {unit}"
+    return f"{nbytes / 2**20:.1f} MiB"
+
+
+def own_out_of_memory(
+    shape: tuple[int, ...], dtype: object, nbytes: int, physical: int | None = None
+) -> str:
+    why = (
+        "the system refused the memory"
+        if physical is None
+        else f"that is more than this machine's {_size_text(physical)} of memory"
+    )
+    return (
+        f"own() cannot allocate {_size_text(nbytes)} for a copy of shape {shape} and dtype "
+        f"{dtype}: {why}, and own() copies every element, also those a zero-stride view "
+        "(np.broadcast_to, expand) only repeats. Copy a smaller part, or share() the view instead."
     )
 
 

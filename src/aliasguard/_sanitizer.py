@@ -411,24 +411,38 @@ def _written_arguments(func: _torch_compat.OpOverload[..., Any]) -> _WrittenArgu
     return unmarked + marked
 
 
+def _dispatch(
+    mode: _SanitizerMode,
+    func: _torch_compat.OpOverload[..., Any],
+    types: Sequence[type],
+    args: Sequence[Any] = (),
+    kwargs: Mapping[str, Any] | None = None,
+) -> Any:
+    written = _WRITTEN_BY_OP.get(func)
+    if written is None:
+        written = _WRITTEN_BY_OP[func] = _written_arguments(func)
+    if written:
+        _check_writes(func, written, args, kwargs)
+    if kwargs:
+        return func(*args, **kwargs)
+    return func(*args)
+
+
+#: Whether torch's frame evaluator already keeps torch.compile out of `_dispatch`.
+_DISPATCH_NEVER_COMPILED: Final = _torch_compat.never_compiled(_dispatch)
+
+
 class _SanitizerMode(_torch_compat.TorchDispatchMode):
     """Checks each write before torch performs it; lets everything else through untouched."""
 
-    def __torch_dispatch__(
-        self,
-        func: _torch_compat.OpOverload[..., Any],
-        types: Sequence[type],
-        args: Sequence[Any] = (),
-        kwargs: Mapping[str, Any] | None = None,
-    ) -> Any:
-        written = _WRITTEN_BY_OP.get(func)
-        if written is None:
-            written = _WRITTEN_BY_OP[func] = _written_arguments(func)
-        if written:
-            _check_writes(func, written, args, kwargs)
-        if kwargs:
-            return func(*args, **kwargs)
-        return func(*args)
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # torch's own way (a wrapper around __torch_dispatch__) imports torch._dynamo at the
+        # first op, which made the first share() in sanitize() take 1.5 s; `never_compiled`
+        # keeps torch.compile out without it.
+        return not _DISPATCH_NEVER_COMPILED
+
+    __torch_dispatch__ = _dispatch
 
 
 def _check_writes(

@@ -25,11 +25,9 @@ Examples:
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import os
-import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable
@@ -56,6 +54,7 @@ from ._dtypes import DTYPE_NAMES, DtypeInfo, numpy_dtype_of, resolve_dtype
 from ._jaxtyping_compat import is_jaxtyping_annotation
 from ._strategy_annotations import from_annotation
 from ._strategy_signatures import call_arguments
+from ._temp_folders import make_process_folder
 from ._wrappers import Owned, Shared, watch_checkable_classes
 
 if TYPE_CHECKING:
@@ -529,12 +528,12 @@ def _memmap_bytes(size: int) -> NDArray[np.uint8]:
     """``size`` writable bytes (at least one) mapped from a fresh file in a per-process temp folder.
 
     The file is deleted as soon as it is mapped (on POSIX the mapping outlives it); the folder goes
-    when the process exits.
+    when the process exits, or, if the process is killed, when the next one makes its folder.
     """
     global _memmap_directory  # noqa: PLW0603 - one folder per process, made on first use
-    if _memmap_directory is None:
-        _memmap_directory = tempfile.mkdtemp(prefix="aliasguard-strategies-")
-        atexit.register(shutil.rmtree, _memmap_directory, ignore_errors=True)
+    if _memmap_directory is None or not os.path.isdir(_memmap_directory):
+        # Remade if gone: a cleaner that took this process for a dead one must not break it.
+        _memmap_directory = str(make_process_folder("strategies"))
     descriptor, name = tempfile.mkstemp(dir=_memmap_directory, suffix=".bin")
     os.close(descriptor)
     mapped = np.memmap(name, dtype=np.uint8, mode="w+", shape=(max(size, 1),))

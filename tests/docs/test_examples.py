@@ -49,14 +49,14 @@ import aliasguard
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 #: Markdown files that pages include (pymdownx.snippets) rather than pages of their own.
-SNIPPETS = frozenset({"benchmarks_table.md"})
+SNIPPETS = frozenset({"benchmarks_table.md", "reliability_counts.md"})
 PAGES = [
     *(page for page in sorted(DOCS.glob("*.md")) if page.name not in SNIPPETS),
     ROOT / "README.md",
 ]
 #: Pages with nothing to run: the API reference renders docstrings, which test_docstrings.py runs;
-#: the benchmark page shows measurements and the commands that make them.
-PAGES_WITHOUT_EXAMPLES = frozenset({"api.md", "benchmarks.md"})
+#: the benchmark and reliability pages show measurements and the commands that make them.
+PAGES_WITHOUT_EXAMPLES = frozenset({"api.md", "benchmarks.md", "reliability.md"})
 #: The optional modules each page's examples use: the page runs only where they are installed.
 PAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "strategies.md": ("hypothesis",),

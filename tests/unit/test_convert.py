@@ -196,6 +196,7 @@ UNSHAREABLE: list[tuple[str, Callable[[], object], str]] = [
     ),
     ("uint1", lambda: torch.zeros(2, dtype=torch.uint8).view(torch.bits8), "dtype"),
     ("shrunk storage", shrunk_storage, "short-storage"),
+    ("70 dimensions", lambda: torch.zeros((1,) * 70), "dimensions"),
     ("fake tensor", fake_tensor, "no-storage"),
     ("subclass numpy() copies", copying_subclass, "torch"),
     ("list", lambda: [1.0, 2.0], "type"),
@@ -356,6 +357,47 @@ def test_own_large_array_takes_the_parallel_path_and_is_exact() -> None:
     np.testing.assert_array_equal(tensor.numpy(), array[::-1])
 
 
+OWN_ROUTES: list[tuple[str, Callable[[], torch.Tensor]]] = [
+    ("small, fast path", lambda: own(np.zeros(3, np.float32)).value),
+    ("small, read-only", lambda: own(np.zeros(3, np.float32)[::-1].copy().view()).value),
+    ("small, negative strides", lambda: own(np.zeros(6, np.float32)[::-2]).value),
+    ("small, big-endian", lambda: own(np.zeros(3, ">f4")).value),
+    ("small, second spelling", lambda: own(np.zeros(3, np.ulonglong)).value),
+    ("small, cast", lambda: own(np.zeros(3, np.float32), dtype=np.float64).value),
+    ("large, parallel copy", lambda: own(np.zeros(2**21, np.float32)).value),
+    ("large, cast", lambda: own(np.zeros(2**21, np.float32), dtype=torch.float64).value),
+    ("bfloat16", lambda: own(np.zeros(3, np.float32), dtype="bfloat16", casting="same_kind").value),
+    (
+        "large bfloat16",
+        lambda: own(np.zeros(2**21, np.float32), dtype="bfloat16", casting="same_kind").value,
+    ),
+]
+
+
+@pytest.mark.parametrize("make", [m for _, m in OWN_ROUTES], ids=[n for n, _ in OWN_ROUTES])
+def test_out_into_an_owned_tensor_of_another_size_resizes_it_like_torchs_own(
+    make: Callable[[], torch.Tensor],
+) -> None:
+    # A torch.from_numpy storage refuses the resize after torch has set the new shape: the tensor
+    # then read 4 * 10**6 bytes past a 12-byte buffer.
+    tensor = make()
+    assert tensor.untyped_storage().resizable()
+    size = 10**6
+    with pytest.warns(UserWarning, match="was resized"):
+        torch.cat([torch.ones(size, dtype=tensor.dtype)], out=tensor)  # cat takes every dtype
+    assert tensor.shape == (size,)
+    assert tensor.untyped_storage().nbytes() >= size * tensor.element_size()
+    assert bool((tensor.double() == 1).all())
+
+
+def test_a_large_owned_tensor_is_exact_and_c_contiguous_in_torchs_memory() -> None:
+    array = np.random.default_rng(2).random((1024, 1025)).astype(np.float32)
+    tensor = own(array.T).value
+    assert tensor.is_contiguous()
+    assert tensor.untyped_storage().resizable()
+    np.testing.assert_array_equal(tensor.numpy(), array.T)
+
+
 def test_own_keeps_int64_above_2_53_and_float64_exact() -> None:
     values = np.array([2**53 + 1, -(2**62) - 1], dtype=np.int64)
     assert own(values).value.numpy().tolist() == values.tolist()
@@ -457,6 +499,8 @@ def test_own_tensor_to_numpy_casts_under_the_same_rules() -> None:
         (torch.arange(3.0), {"device": 3.5}, "device"),
         (np.arange(3.0), {"dtype": ("f4", -1)}, "dtype"),
         (fake_tensor, {}, "no-storage"),
+        (torch.zeros((1,) * 70), {}, "dimensions"),
+        (torch.zeros((1,) * 65), {"dtype": np.float32}, "dimensions"),
         ("text", {}, "type"),
     ],
 )
@@ -471,6 +515,12 @@ def test_own_refuses_what_cannot_be_represented(
     first_line = str(caught.value).splitlines()[0]
     assert "own()" in first_line
     assert any(word in first_line for word in ("Pass", "pass", "To fix", "Convert", "Drop"))
+
+
+def test_64_dimensions_still_convert_both_ways() -> None:
+    tensor = torch.arange(2.0).reshape((2,) + (1,) * 63)
+    assert share(tensor).value.shape == tuple(tensor.shape)
+    np.testing.assert_array_equal(own(tensor).value, tensor.numpy())
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a CUDA device")
@@ -584,3 +634,20 @@ def test_cuda_round_trip_and_refusal() -> None:
     assert own(narrowed).value.tolist() == array[::-1].tolist()
     assert shares_memory(on_gpu, on_gpu[1:])
     assert own(on_gpu.conj() if on_gpu.is_complex() else on_gpu.T).value.shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.broadcast_to(np.zeros(1), (2**40,)),
+        np.broadcast_to(np.zeros(1, ">f8"), (2**40,)),
+        torch.zeros(1).expand(2**60),
+    ],
+    ids=["zero-stride array", "byte-swapped zero-stride array", "expanded tensor"],
+)
+def test_a_copy_larger_than_the_machine_is_refused_before_allocating(value: object) -> None:
+    # Under overcommit the allocation succeeds and the copy is killed by the OOM killer.
+    with pytest.raises(
+        MemoryError, match=r"^own\(\) cannot allocate .* share\(\) the view instead"
+    ):
+        own(value)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]

@@ -88,8 +88,14 @@ def fuzz_arguments(name: str) -> list[str]:
     return ["fuzz", f"examples.pipeline:{name}", "--seed", "0", "--max-examples", examples]
 
 
+@pytest.fixture(scope="module")
+def fuzz_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working directory of the command-line runs: it must stay empty."""
+    return tmp_path_factory.mktemp("fuzz-cwd")
+
+
 @pytest.fixture(scope="module", autouse=True)
-def subprocesses() -> Iterator[dict[str, subprocess.Popen[str]]]:
+def subprocesses(fuzz_directory: Path) -> Iterator[dict[str, subprocess.Popen[str]]]:
     """The command-line runs of this module, started together before its first test."""
     path = os.pathsep.join(filter(None, [str(REPOSITORY), os.environ.get("PYTHONPATH")]))
     environment = {**os.environ, "PYTHONPATH": path}
@@ -107,7 +113,7 @@ def subprocesses() -> Iterator[dict[str, subprocess.Popen[str]]]:
             stderr=subprocess.PIPE,
             text=True,
             env=environment,
-            cwd=REPOSITORY,
+            cwd=REPOSITORY if name == "import" else fuzz_directory,
         )
         for name, arguments in commands.items()
     }
@@ -421,6 +427,16 @@ def test_subprocess_passes_a_correct_stage(subprocesses: dict[str, subprocess.Po
     status, stdout, stderr = finished(subprocesses["normalize"])
     check_clean_report(status, stdout)
     assert stderr == ""
+
+
+@pytest.mark.slow
+def test_the_command_leaves_nothing_in_the_working_directory(
+    subprocesses: dict[str, subprocess.Popen[str]], fuzz_directory: Path
+) -> None:
+    # Hypothesis writes caches under ./.hypothesis even with no example database.
+    for name in SUBPROCESS_TARGETS:
+        finished(subprocesses[name])
+    assert sorted(path.name for path in fuzz_directory.iterdir()) == []
 
 
 @pytest.mark.slow

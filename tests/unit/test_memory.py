@@ -116,3 +116,23 @@ def test_a_subclass_with_memory_of_its_own_is_compared_with_it_too() -> None:
     assert shares_memory(scaled, array)
     assert shares_memory(scaled, scaled.scale)
     assert not shares_memory(scaled, np.zeros(4))
+
+
+class ElsewhereInterface(np.ndarray[Any, Any]):
+    """An ndarray subclass whose __array_interface__ names other memory than its own."""
+
+    @property
+    def __array_interface__(self) -> dict[str, object]:
+        elsewhere = np.zeros(1)
+        interface = dict(elsewhere.__array_interface__)
+        interface["data"] = (elsewhere.ctypes.data + 4096, False)
+        return interface
+
+
+def test_an_array_subclass_is_compared_by_the_memory_numpy_reads() -> None:
+    base = np.arange(8.0)
+    lying = base.view(ElsewhereInterface)
+    assert np.shares_memory(lying, base)
+    assert shares_memory(lying, base)
+    assert shares_memory(lying[2:], from_numpy(base)[5:])
+    assert not shares_memory(lying[:2], base[2:])
