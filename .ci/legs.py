@@ -224,8 +224,8 @@ def write_page(legs: list[Leg], page: Path) -> None:
     bounds = ", ".join(f"`{text}`" for text in project["dependencies"])
     rows = [
         "| configuration | Python | torch | NumPy | jaxtyping | beartype | typing_extensions "
-        "| Hypothesis | ml_dtypes | passed | failed | skipped |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| Hypothesis | ml_dtypes | passed | failed | skipped | result |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for leg in legs:
         v = leg.versions
@@ -235,7 +235,7 @@ def write_page(legs: list[Leg], page: Path) -> None:
             f"| {v.get('jaxtyping', '?')} | {v.get('beartype', '?')} "
             f"| {v.get('typing_extensions', '?')} | {v.get('hypothesis', '?')} "
             f"| {v.get('ml_dtypes', '?')} | {leg.counts.get('passed', 0)} | {failed} "
-            f"| {leg.counts.get('skipped', 0)} |"
+            f"| {leg.counts.get('skipped', 0)} | {'green' if leg.green else leg.problem or 'FAILED'} |"
         )
     about = "\n".join(f"- **{leg.name}**: {leg.about}." for leg in legs)
     text = PAGE.format(
@@ -255,8 +255,8 @@ the newest NumPy and every extra) runs on every CI run, with the legs marked `ci
 `.ci/configurations.toml`.
 
 The package declares Python `{python}` and {bounds}. Each lower bound is the release the `oldest`
-legs install, so every bound on this page was run green. The legs other than the README's leave out
-the tests marked slow.
+legs install: a bound counts as tested where those legs are green below. The legs other than the
+README's leave out the tests marked slow.
 
 {table}
 

@@ -41,7 +41,7 @@ def _call_with_wrong_dtype() -> None:
 
 def _write_into_a_borrow() -> None:
     with aliasguard.sanitize():
-        share(np.zeros(2, np.float32)).value.add_(1)
+        share(np.zeros(2, np.float32)).value.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 MISUSES: dict[str, Callable[[], None]] = {
@@ -73,7 +73,7 @@ def write_into_a_borrow() -> str:
     """``"refused"`` when a sanitizer in this process stops a write into a borrow, else ``"written"``."""
     borrowed = share(np.zeros(2, np.float32)).value
     try:
-        borrowed.add_(1)
+        borrowed.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
     except AliasingError:
         return "refused"
     return "written"
