@@ -29,7 +29,7 @@ class ReadOnlyArrayBorrow_use_own_or_copy_or_an_Owned_parameter:
     """What a write into a borrowed array gives: nothing an array is accepted for."""
 
 class ReadOnlyTensor(torch.Tensor):
-    """A borrowed tensor: a ``torch.Tensor`` whose 180 writing methods are errors."""
+    """A borrowed tensor: a ``torch.Tensor`` whose 182 writing methods are errors."""
 
     @deprecated(
         "x += ... writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
@@ -137,6 +137,15 @@ class ReadOnlyTensor(torch.Tensor):
         "_philox_normal_() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def _philox_normal_(
+        self,
+        *args: object,
+        this_tensor_is_a_read_only_borrow__use_own_or_clone_or_an_Owned_parameter: Never,
+        **kwargs: object,
+    ) -> torch.Tensor: ...
+    @deprecated(
+        "_philox_randint_() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+    )
+    def _philox_randint_(
         self,
         *args: object,
         this_tensor_is_a_read_only_borrow__use_own_or_clone_or_an_Owned_parameter: Never,
@@ -1253,6 +1262,15 @@ class ReadOnlyTensor(torch.Tensor):
         "remainder_() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
     )
     def remainder_(
+        self,
+        *args: object,
+        this_tensor_is_a_read_only_borrow__use_own_or_clone_or_an_Owned_parameter: Never,
+        **kwargs: object,
+    ) -> torch.Tensor: ...
+    @deprecated(
+        "rename_() writes a Shared value, a read-only borrow of another tensor's memory: the write would change the lender's data. Write into a copy (aliasguard.own(x) or x.clone()), or take an Owned parameter."
+    )
+    def rename_(
         self,
         *args: object,
         this_tensor_is_a_read_only_borrow__use_own_or_clone_or_an_Owned_parameter: Never,

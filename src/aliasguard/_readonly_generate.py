@@ -16,7 +16,8 @@ write is read from the installed libraries' own stubs, never listed by hand:
 
 An augmented operator is a ``__i<op>__`` the class defines next to its ``__<op>__``.
 
-Run ``python -m aliasguard._readonly_generate`` to rewrite the stub after upgrading torch or NumPy;
+Run ``python -m aliasguard._readonly_generate`` to rewrite the stub after upgrading torch or NumPy
+(the methods the stub already declares are kept, so it covers every release it was generated on);
 ``--check`` instead lists the writing methods of the installed versions that the stub lacks (the
 test suite does the same). Nothing here is imported at run time by the library.
 """
@@ -264,9 +265,20 @@ def installed_versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in ("torch", "numpy")}
 
 
-def generate() -> str:
-    """The stub for the installed torch and NumPy."""
-    return render(torch_writing_methods(), numpy_writing_methods(), installed_versions())
+def generate(previous: str | None = None) -> str:
+    """The stub for the installed torch and NumPy, keeping the methods ``previous`` declares.
+
+    Regenerating on a newer release adds its new writing methods and keeps those it removed, so
+    one stub covers every supported release it was generated on (named tensors' ``rename_``
+    is gone after torch 2.6, ``_philox_randint_`` arrived in 2.15).
+    """
+    torch_methods = set(torch_writing_methods())
+    numpy_methods = set(numpy_writing_methods())
+    if previous is not None:
+        kept = stubbed_methods(previous)
+        torch_methods |= kept.get("ReadOnlyTensor", set())
+        numpy_methods |= kept.get("ReadOnlyArray", set()) - set(COPYING_METHODS)
+    return render(sorted(torch_methods), sorted(numpy_methods), installed_versions())
 
 
 def stubbed_methods(stub_text: str) -> dict[str, set[str]]:
@@ -306,7 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             for name in names:
                 print(f"{class_name} lacks {name}: run python -m aliasguard._readonly_generate")
         return 1 if any(missing.values()) else 0
-    STUB_PATH.write_text(generate(), encoding="utf-8")
+    previous = STUB_PATH.read_text(encoding="utf-8") if STUB_PATH.exists() else None
+    STUB_PATH.write_text(generate(previous), encoding="utf-8")
     print(f"wrote {STUB_PATH}")
     return 0
 
