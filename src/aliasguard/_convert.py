@@ -364,7 +364,7 @@ def own(
     if type(x) is np.ndarray and dtype is None and device is None and casting == "safe":
         torch_dtype = TORCH_DTYPE_BY_NUMPY.get(x.dtype)
         flags = x.flags
-        if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES and flags.writeable:
+        if torch_dtype is not None and x.nbytes < PARALLEL_COPY_MIN_BYTES and flags.behaved:
             try:
                 # A clone, not a NumPy copy under torch.from_numpy: that tensor's storage could not
                 # be resized, and a failed out= resize would leave it reading past its memory.

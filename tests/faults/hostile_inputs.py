@@ -176,6 +176,10 @@ def _array_inputs() -> list[HostileInput]:
             lambda: np.frombuffer(bytearray(33), np.float64, count=4, offset=1),
         ),
         HostileInput(
+            "unaligned complex128",  # torch's complex kernels assume alignment: SIGSEGV on a clone
+            lambda: np.frombuffer(bytearray(16 * 4 + 1), np.complex128, count=4, offset=1),
+        ),
+        HostileInput(
             "odd strides (struct field)",
             lambda: np.zeros(3, dtype=[("a", "i1"), ("b", "f8")])["b"],
         ),

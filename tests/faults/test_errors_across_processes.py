@@ -95,7 +95,12 @@ def test_every_error_can_be_rebuilt_from_its_message_alone(cls: type[AliasGuardE
 
 # spawn and forkserver workers import torch (seconds on two cores): those runs are slow.
 START_METHODS = [
-    "fork",
+    pytest.param(
+        "fork",
+        marks=pytest.mark.skipif(
+            "fork" not in multiprocessing.get_all_start_methods(), reason="no fork here"
+        ),
+    ),
     pytest.param("spawn", marks=pytest.mark.slow),
 ]
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from hostile_inputs import DOCS_COUNTS, INPUTS, OPERATIONS, Result, failures, render_counts
 
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the runner forks a child per call")
+
 CATALOGUE = Path(__file__).with_name("hostile_inputs.py")
 TIMEOUT_SECONDS = 600
 

@@ -7,6 +7,7 @@ puts under `sanitize()`.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 
 import pytest
@@ -16,7 +17,12 @@ from torch.utils.data import DataLoader
 import aliasguard
 
 # Each test decides where the sanitizer is active; the plugin's would wrap the parent too.
-pytestmark = pytest.mark.aliasguard_unsanitized
+pytestmark = [
+    pytest.mark.aliasguard_unsanitized,
+    pytest.mark.skipif(
+        "forkserver" not in multiprocessing.get_all_start_methods(), reason="POSIX start methods"
+    ),
+]
 
 TIMEOUT_SECONDS = 120
 
