@@ -55,8 +55,10 @@ PAGES = [
     ROOT / "README.md",
 ]
 #: Pages with nothing to run: the API reference renders docstrings, which test_docstrings.py runs;
-#: the benchmark and reliability pages show measurements and the commands that make them.
-PAGES_WITHOUT_EXAMPLES = frozenset({"api.md", "benchmarks.md", "reliability.md"})
+#: the benchmark, reliability and configuration pages show measurements and how they are made.
+PAGES_WITHOUT_EXAMPLES = frozenset(
+    {"api.md", "benchmarks.md", "reliability.md", "configurations.md"}
+)
 #: The optional modules each page's examples use: the page runs only where they are installed.
 PAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "strategies.md": ("hypothesis",),
