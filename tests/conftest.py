@@ -26,6 +26,16 @@ NEEDS_HYPOTHESIS = [
 ]
 collect_ignore = [] if HAS_HYPOTHESIS else NEEDS_HYPOTHESIS
 
+if HAS_HYPOTHESIS:
+    from hypothesis import HealthCheck, settings
+
+    # The suite runs on shared, loaded machines: how long a draw or a call takes says nothing about
+    # aliasguard there, so timing is no failure (the tests' own settings still apply on top).
+    settings.register_profile(
+        "aliasguard-suite", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.load_profile("aliasguard-suite")
+
 
 def pytest_report_header() -> str | None:
     if HAS_HYPOTHESIS:

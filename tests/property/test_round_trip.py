@@ -190,7 +190,8 @@ def test_lazy_bits_come_back_resolved(tensor: torch.Tensor) -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(tensors(dtypes=["bfloat16", *(name for name in TENSOR_DTYPES if "float8" in name)]))
+# The installed ml_dtypes' types only: float8_e8m0fnu arrived in ml_dtypes 0.5.
+@given(tensors(dtypes=[name for name in ARRAY_DTYPES if name == "bfloat16" or "float8" in name]))
 def test_bfloat16_and_float8_round_trip_through_ml_dtypes(tensor: torch.Tensor) -> None:
     ml_dtypes = pytest.importorskip("ml_dtypes")
     name = str(tensor.dtype).removeprefix("torch.")

@@ -410,8 +410,10 @@ def test_from_dlpack_shares() -> None:
 
 
 # torch speaks DLPack 1.0 (versioned capsules, the copy= and dl_device= keywords) from 2.8 on
-# (pytorch/pytorch#145000, #150218); before it, NumPy and torch exchange DLPack 0.x capsules.
+# (pytorch/pytorch#145000, #150218), NumPy from 2.1; before both, they exchange DLPack 0.x
+# capsules, which have no read-only flag.
 DLPACK_1 = "2.8"
+NUMPY_DLPACK_1 = "2.1"
 
 
 @verified_on(torch=DLPACK_1, before=True)
@@ -429,7 +431,7 @@ def test_from_dlpack_copy_true_copies() -> None:
     assert array[0] == 0.0
 
 
-@verified_on(torch=DLPACK_1, before=True)
+@verified_on(torch=DLPACK_1, numpy=NUMPY_DLPACK_1, before=True)
 def test_from_dlpack_refuses_read_only_arrays_before_dlpack_1() -> None:
     array = np.arange(3.0)
     array.flags.writeable = False
@@ -437,7 +439,7 @@ def test_from_dlpack_refuses_read_only_arrays_before_dlpack_1() -> None:
         torch_from_dlpack(array)
 
 
-@verified_on(torch=DLPACK_1)
+@verified_on(torch=DLPACK_1, numpy=NUMPY_DLPACK_1)
 def test_from_dlpack_imports_read_only_array_as_writable_silently() -> None:
     # No warning either (filterwarnings = error would turn one into a failure here).
     array = np.arange(3.0)
@@ -549,7 +551,7 @@ def test_np_asarray_copy_false_raises() -> None:
         np.asarray(tensor, copy=False)
 
 
-@verified_on(torch=DLPACK_1, before=True)
+@verified_on(torch=DLPACK_1, numpy=NUMPY_DLPACK_1, before=True)
 def test_np_from_dlpack_shares_read_only_before_dlpack_1() -> None:
     tensor = torch.arange(4.0)
     array = np.from_dlpack(tensor)
@@ -557,7 +559,7 @@ def test_np_from_dlpack_shares_read_only_before_dlpack_1() -> None:
     assert not array.flags.writeable
 
 
-@verified_on(torch=DLPACK_1)
+@verified_on(torch=DLPACK_1, numpy=NUMPY_DLPACK_1)
 def test_np_from_dlpack_shares_and_is_writable() -> None:
     tensor = torch.arange(4.0)
     array = np.from_dlpack(tensor)
@@ -567,14 +569,14 @@ def test_np_from_dlpack_shares_and_is_writable() -> None:
     assert tensor[0].item() == 5.0
 
 
-@verified_on(torch=DLPACK_1, numpy="2.1", before=True)
+@verified_on(torch=DLPACK_1, numpy=NUMPY_DLPACK_1, before=True)
 def test_np_from_dlpack_cannot_copy_before_dlpack_1() -> None:
     # NumPy 2.0 takes no keywords; 2.1 passes dl_device=, which torch's __dlpack__ then refuses.
     with pytest.raises(TypeError, match="keyword"):
         np.from_dlpack(torch.arange(4.0), copy=True)
 
 
-@verified_on(torch=DLPACK_1, numpy="2.1")
+@verified_on(torch=DLPACK_1, numpy=NUMPY_DLPACK_1)
 def test_np_from_dlpack_copy_true_copies() -> None:
     tensor = torch.arange(4.0)
     array = np.from_dlpack(tensor, copy=True)
