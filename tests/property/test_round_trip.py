@@ -189,9 +189,13 @@ def test_lazy_bits_come_back_resolved(tensor: torch.Tensor) -> None:
     assert (actual.view(f"u{size}")[not_nan] == expected.view(f"u{size}")[not_nan]).all(), "-0.0"
 
 
-@settings(max_examples=150, deadline=None)
 # The installed ml_dtypes' types only: float8_e8m0fnu arrived in ml_dtypes 0.5.
-@given(tensors(dtypes=[name for name in ARRAY_DTYPES if name == "bfloat16" or "float8" in name]))
+ML_DTYPES_TYPES = [name for name in ARRAY_DTYPES if name == "bfloat16" or "float8" in name]
+
+
+@pytest.mark.skipif(not ML_DTYPES_TYPES, reason="ml_dtypes is not installed")
+@settings(max_examples=150, deadline=None)
+@given(tensors(dtypes=ML_DTYPES_TYPES or None))
 def test_bfloat16_and_float8_round_trip_through_ml_dtypes(tensor: torch.Tensor) -> None:
     ml_dtypes = pytest.importorskip("ml_dtypes")
     name = str(tensor.dtype).removeprefix("torch.")
