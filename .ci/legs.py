@@ -132,7 +132,9 @@ def prepare(leg: Leg) -> Path | None:
         return None
     requirements = requirements_of(leg)
     target = f".[{','.join(leg.extras)}]" if leg.extras else "."
-    stamp = hashlib.sha256(json.dumps([python, target, requirements]).encode()).hexdigest()
+    # The checkout is part of the stamp: an editable install points at the checkout it was made in.
+    identity = [str(ROOT), python, target, requirements]
+    stamp = hashlib.sha256(json.dumps(identity).encode()).hexdigest()
     directory = LEGS_DIRECTORY / leg.name
     interpreter = directory / "bin" / "python"
     stamp_file = directory / "requirements.sha256"

@@ -120,11 +120,35 @@ def run(calls: int, rounds: int) -> list[Comparison]:
     def in_place_column() -> None:
         column.add_(1.0)
 
+    # The within-one-op overlap test: a tensor read argument elsewhere in memory (address ranges
+    # apart), and the worst case, a disjoint view of the written tensor whose address range
+    # interleaves with it (the exact overlap test runs).
+    def in_place_reading_a_tensor() -> None:
+        target.add_(b)
+
+    grid = torch.zeros(16, 8)
+    left, right = grid[:, :4], grid[:, 4:]
+
+    def in_place_reading_an_interleaved_view() -> None:
+        left.add_(right)
+
     results: list[Comparison] = []
     results.append(compare("add + mul, no borrows", out_of_place, 2, calls=calls, rounds=rounds))
     results.append(compare("add_, no borrows", in_place, 1, calls=calls, rounds=rounds))
     results.append(
         compare("add_ on a column, no borrows", in_place_column, 1, calls=calls, rounds=rounds)
+    )
+    results.append(
+        compare("add_ reading a tensor", in_place_reading_a_tensor, 1, calls=calls, rounds=rounds)
+    )
+    results.append(
+        compare(
+            "add_ reading an interleaved view of itself",
+            in_place_reading_an_interleaved_view,
+            1,
+            calls=calls,
+            rounds=rounds,
+        )
     )
     for count in (1, 1000):
         arrays = [np.zeros(16, dtype=np.float32) for _ in range(count)]

@@ -47,6 +47,7 @@ from ._sanitizer import (
     call_site,
     describe_value,
     register_alias_checker,
+    register_raw_viewer_finder,
 )
 
 __all__ = [
@@ -94,6 +95,7 @@ def enter_raw() -> None:
         SETTINGS.depth += 1
         if SETTINGS.depth == 1:
             register_alias_checker(check_write, ALIASES.live)
+            register_raw_viewer_finder(find_viewer)
 
 
 def exit_raw() -> None:
@@ -101,6 +103,7 @@ def exit_raw() -> None:
         SETTINGS.depth -= 1
         if SETTINGS.depth == 0:
             register_alias_checker(None)
+            register_raw_viewer_finder(None)
 
 
 def _recording() -> bool:
@@ -171,6 +174,19 @@ def _viewed(reference: weakref.ReferenceType[_Array], held_first: int) -> bool:
         if not isinstance(array, np.ndarray):
             return False
         held = 1
+
+
+def find_viewer(start: int, stop: int) -> Borrow | None:
+    """The raw alias whose NumPy side something still holds over ``[start, stop)``, if any."""
+    for alias in ALIASES.candidates(start, stop):
+        reference = alias.viewer
+        if (
+            reference is not None
+            and alias.value() is not None
+            and _viewed(reference, alias.viewer_held)
+        ):
+            return alias
+    return None
 
 
 def check_write(func: Any, name: str, tensor: torch.Tensor, start: int, stop: int) -> None:

@@ -32,6 +32,7 @@ import torch
 
 from . import _checking_messages as messages, _torch_compat
 from ._annotation_compat import is_class
+from ._containers import ContainerMismatch, compile_container, is_container_hint, rebuild, walk
 from ._jaxtyping_compat import (
     ANONYMOUS,
     BROADCAST_FIXED,
@@ -68,6 +69,7 @@ SHARED: Final = 0  # Shared[...]: a borrow; an Owned is accepted too
 OWNED: Final = 1  # Owned[...]: moved in
 ARRAY: Final = 2  # a bare jaxtyping annotation or array class: dtype and shape only
 OTHER: Final = 3  # anything else: checked by beartype
+CONTAINER: Final = 4  # tuple/list/dict/NamedTuple/dataclass holding wrappers: its leaves are slots
 
 _KIND_NAMES: Final = {SHARED: "Shared", OWNED: "Owned"}
 #: What symbolic axis expressions may call ("min(n,2)"), as under jaxtyping.
@@ -88,6 +90,10 @@ class Slot:
     optional: bool  # the annotation admits None
     #: Positional-only: never read from keyword arguments (those belong to ``**kwargs``).
     positional_only: bool = False
+    #: CONTAINER: the compiled tree of the container's members (see `_containers`).
+    tree: Any = None
+    #: A leaf inside a container: replaced by rebuilding its container, never by position.
+    in_container: bool = False
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,7 +131,31 @@ def involves_contract(hint: object) -> bool:
     inner, _ = _without_none(hint)
     if _wrapper_parts(inner) is not None or is_jaxtyping_annotation(inner):
         return True
+    if is_container_hint(inner, involves_contract):  # NamedTuple and dataclass fields too
+        return True
     return any(involves_contract(arg) for arg in typing.get_args(inner))
+
+
+def _compile_leaf(path: str, hint: object) -> Slot:
+    return dataclasses.replace(_compile_hint(path, None, hint), in_container=True)
+
+
+def _holds_owned(slot: Slot) -> bool:
+    """Whether a slot is ``Owned`` or a container with an ``Owned`` leaf (overlap checks needed)."""
+    if slot.kind == OWNED:
+        return True
+    if slot.kind != CONTAINER:
+        return False
+    pending: list[Any] = [slot.tree]
+    while pending:
+        tree = pending.pop()
+        members = getattr(tree, "members", None)
+        if members is None:
+            if _holds_owned(tree.slot):
+                return True
+        else:
+            pending.extend(members)
+    return False
 
 
 def _compile_hint(name: str, position: int | None, hint: object) -> Slot:
@@ -136,6 +166,9 @@ def _compile_hint(name: str, position: int | None, hint: object) -> Slot:
         return Slot(name, position, kind, spec_of(payload), hint, optional)
     if is_jaxtyping_annotation(inner) or _is_array_class(inner):
         return Slot(name, position, ARRAY, spec_of(inner), hint, optional)
+    if is_container_hint(inner, involves_contract):
+        tree = compile_container(inner, name, _compile_leaf, involves_contract)
+        return Slot(name, position, CONTAINER, None, hint, optional, tree=tree)
     return Slot(name, position, OTHER, None, hint, optional)
 
 
@@ -390,6 +423,16 @@ def _snapshot(value: Any) -> Any:
     return value.copy()
 
 
+class _Taken(typing.NamedTuple):
+    """What the argument pass collects for the call: borrows, moves and replacements."""
+
+    borrowed: list[tuple[Slot, torch.Tensor, int]]
+    moves: list[tuple[Slot, Any, object]]
+    replacements: list[tuple[Slot, object]]
+    numpy_borrows: list[tuple[Slot, object]]
+    leaf_memories: list[tuple[str, object]]
+
+
 class _Checker:
     """The per-call logic for one decorated function."""
 
@@ -434,8 +477,8 @@ class _Checker:
         self.var_positional = signature.var_positional
         self.var_keyword = signature.var_keyword
         self.named = signature.named
-        self.needs_overlap = any(slot.kind == OWNED for slot in signature.slots) or (
-            self.return_slot is not None and self.return_slot.kind == OWNED
+        self.needs_overlap = any(_holds_owned(slot) for slot in signature.slots) or (
+            self.return_slot is not None and _holds_owned(self.return_slot)
         )
         self.slots = signature.slots  # last: a set slots attribute means compiled
 
@@ -481,6 +524,7 @@ class _Checker:
         replacements: list[tuple[Slot, object]] = []
         numpy_borrows: list[tuple[Slot, object]] = []
         values: list[tuple[Slot, object]] = []
+        leaf_memories: list[tuple[str, object]] = []
         for slot in slots:
             position = slot.position
             if position is not None and position < nargs:
@@ -513,11 +557,14 @@ class _Checker:
                 problem = _check_array(slot.spec, value, memo)
                 if problem is not None:
                     self._fail_annotation(slot, value, problem, values, None)
+            elif kind == CONTAINER:
+                taken = _Taken(borrowed, moves, replacements, numpy_borrows, leaf_memories)
+                self._take_container(slot, value, memo, values, taken)
             elif not _is_bearable(value, slot.hint):
                 raise messages.beartype_violation(self.function, slot.name, value, slot.hint)
         arguments_memory: list[tuple[str, object]] = []
         if self.needs_overlap:
-            arguments_memory = self._check_exclusivity(args, kwargs, moves)
+            arguments_memory = self._check_exclusivity(args, kwargs, moves, leaf_memories)
         snapshots = self._snapshots(values) if self.exhaustive else ()
         if moves or replacements:
             args, kwargs = self._apply(args, kwargs, moves, replacements)
@@ -558,6 +605,91 @@ class _Checker:
             )
         return result
 
+    def _take_container(
+        self,
+        slot: Slot,
+        value: object,
+        memo: dict[str, Any],
+        values: list[tuple[Slot, object]],
+        taken: _Taken,
+    ) -> None:
+        """Apply the argument rules to each leaf of a container, as to a parameter of its own."""
+        replaced: dict[str, object] = {}
+        for leaf, path, member in self._leaves(slot, value):
+            named = dataclasses.replace(leaf, name=path)
+            values.append((named, member))
+            if member is None and leaf.optional:
+                continue
+            kind = leaf.kind
+            if kind <= OWNED:
+                inner = self._unwrap(named, member, memo, values, None)
+                taken.leaf_memories.append((path, inner))
+                if kind == OWNED:
+                    taken.moves.append((named, member, inner))
+                    replaced[path] = make_owned(inner)
+                elif isinstance(inner, _Tensor):
+                    taken.borrowed.append((named, inner, _version(inner)))
+                elif is_ndarray(inner):
+                    taken.numpy_borrows.append((named, inner))
+                    if inner.flags.writeable or is_locked(inner):
+                        replaced[path] = make_shared(_read_only_view(inner), None)
+            elif kind == ARRAY:
+                assert leaf.spec is not None
+                problem = _check_array(leaf.spec, member, memo)
+                if problem is not None:
+                    self._fail_annotation(named, member, problem, values, None)
+            elif not _is_bearable(member, leaf.hint):
+                raise messages.beartype_violation(self.function, path, member, leaf.hint)
+        if replaced:
+            taken.replacements.append((slot, rebuild(slot.tree, value, slot.name, replaced)))
+
+    def _leaves(self, slot: Slot, value: object) -> list[tuple[Slot, str, object]]:
+        try:
+            return list(walk(slot.tree, value, slot.name))
+        except ContainerMismatch as mismatch:
+            raise messages.container_mismatch(
+                self.function, mismatch.path, mismatch.value, mismatch.hint, mismatch.detail
+            ) from None
+
+    def _check_container_return(  # noqa: PLR0917  # the return check's own state, passed on
+        self,
+        slot: Slot,
+        result: object,
+        memo: dict[str, Any],
+        values: list[tuple[Slot, object]],
+        arguments_memory: list[tuple[str, object]],
+        moves: list[tuple[Slot, Any, object]],
+    ) -> None:
+        """The return rules, leaf by leaf: kind, library, dtype, shape and each Owned's freshness."""
+        moved = {moved_slot.name: inner for moved_slot, _, inner in moves}
+        moved_in = [inner for _, _, inner in moves]
+        handed_out: list[tuple[str, object]] = []
+        for leaf, path, member in self._leaves(slot, result):
+            named = dataclasses.replace(leaf, name=path)
+            values.append((named, member))
+            if member is None and leaf.optional:
+                continue
+            if leaf.kind <= OWNED:
+                inner = self._unwrap(named, member, memo, values, moved)
+                if leaf.kind == OWNED:
+                    for name, other in arguments_memory:
+                        if not any(other is gone for gone in moved_in) and shares_memory(
+                            inner, other
+                        ):
+                            raise messages.not_fresh(self.function, inner, name, path)
+                    for other_path, other in handed_out:
+                        if shares_memory(inner, other):
+                            raise messages.returned_twice(self.function, inner, path, other_path)
+                    handed_out.append((path, inner))
+                    self._check_not_returned_before(member, inner, moved_in, path)
+            elif leaf.kind == ARRAY:
+                assert leaf.spec is not None
+                problem = _check_array(leaf.spec, member, memo)
+                if problem is not None:
+                    self._fail_annotation(named, member, problem, values, moved)
+            elif not _is_bearable(member, leaf.hint):
+                raise messages.beartype_violation(self.function, path, member, leaf.hint)
+
     def _lend(
         self,
         borrowed: list[tuple[Slot, torch.Tensor, int]],
@@ -574,7 +706,7 @@ class _Checker:
         return [loan for loan in loans if loan is not None]
 
     def _check_not_returned_before(
-        self, returned: object, inner: object, moved_in: list[object]
+        self, returned: object, inner: object, moved_in: list[object], path: str = "return"
     ) -> None:
         """An Owned return must not be memory an earlier, still-alive Owned return holds.
 
@@ -593,7 +725,7 @@ class _Checker:
                 and not any(earlier is moved for moved in moved_in)
                 and shares_memory(inner, earlier)
             ):
-                raise messages.returned_again(self.function, inner)
+                raise messages.returned_again(self.function, inner, path)
         with contextlib.suppress(TypeError):  # values without weak references are not tracked
             recent.append((weakref.ref(returned), weakref.ref(inner)))
 
@@ -662,6 +794,7 @@ class _Checker:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         moves: list[tuple[Slot, Any, object]],
+        leaf_memories: list[tuple[str, object]],
     ) -> list[tuple[str, object]]:
         names = self.positional_names
         everything = [
@@ -674,6 +807,7 @@ class _Checker:
             (name, _memory_of(value)) for name, value in self.defaults.items() if name not in passed
         ]
         memories = [(name, memory) for name, memory in everything if memory is not None]
+        memories += leaf_memories  # the wrappers inside annotated containers
         for slot, _, inner in moves:
             overlapping = [
                 name
@@ -694,7 +828,10 @@ class _Checker:
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         new_args = list(args)
         new_kwargs = dict(kwargs)
-        changes = [(slot, make_owned(inner)) for slot, _, inner in moves] + replacements
+        # Leaves of containers reach the callee in their rebuilt container (in replacements).
+        changes = [
+            (slot, make_owned(inner)) for slot, _, inner in moves if not slot.in_container
+        ] + replacements
         for _, handle, _ in moves:
             set_value(handle, MOVED)  # the caller's handle dies: the callee now owns the memory
         for slot, new_value in sorted(changes, key=lambda change: change[0].position or 0):
@@ -751,6 +888,8 @@ class _Checker:
             problem = _check_array(slot.spec, result, memo)
             if problem is not None:
                 self._fail_annotation(slot, result, problem, values, moved)
+        elif slot.kind == CONTAINER:
+            self._check_container_return(slot, result, memo, values, arguments_memory, moves)
         elif not _is_bearable(result, slot.hint):
             raise messages.beartype_violation(self.function, "return", result, slot.hint)
 

@@ -48,7 +48,16 @@ def _annotation_text(slot: Slot) -> str:
 
 
 def _where(slot: Slot) -> str:
-    return "the return value" if slot.name == "return" else f"parameter {slot.name!r}"
+    return where(slot.name)
+
+
+def where(path: str) -> str:
+    """How a message names a parameter, the return value, or a member of either (``return[0]``)."""
+    if path == "return":
+        return "the return value"
+    if path.startswith(("return[", "return.")):
+        return f"the return value's member {path}"
+    return f"parameter {path!r}"
 
 
 _FIXES = {
@@ -82,7 +91,7 @@ def wrong_kind(function: Callable[..., Any], slot: Slot, value: object) -> Annot
     from ._wrappers import Owned, Shared
 
     expected = _annotation_text(slot)
-    target = "the return" if slot.name == "return" else "the parameter"
+    target = "the return" if slot.name.startswith("return") else "the parameter"
     if isinstance(value, Shared) and not isinstance(value, Owned):
         found = (
             f"{described(value)} (a borrow): memory someone else holds cannot be handed over "
@@ -106,9 +115,8 @@ def beartype_violation(
     # beartype's own reason quotes the value's repr, which shows data (array contents, strings):
     # describe the value by its type, dtype and shape instead.
     reason = f"expected {hint!r}, got {described(value)}"
-    where = "the return value" if parameter == "return" else f"parameter {parameter!r}"
     message = (
-        f"{function_name(function)}: {where} breaks the type rule ({reason}).\n"
+        f"{function_name(function)}: {where(parameter)} breaks the type rule ({reason}).\n"
         f"  fix: pass a value matching {hint!r}."
     )
     return AnnotationError(
@@ -186,29 +194,60 @@ def not_exclusive(function: Callable[..., Any], parameter: str, value: object) -
     )
 
 
-def not_fresh(function: Callable[..., Any], returned: object, argument: str) -> AliasingError:
+def container_mismatch(
+    function: Callable[..., Any], path: str, value: object, hint: object, detail: str
+) -> AnnotationError:
     message = (
-        f"{function_name(function)} returned an Owned value that shares memory with argument "
+        f"{function_name(function)}: {where(path)} breaks the type rule: expected {hint!r}, "
+        f"got {described(value)} ({detail}).\n"
+        f"  fix: pass a value matching {hint!r}."
+    )
+    return AnnotationError(message, function=function_name(function), parameter=path, rule="type")
+
+
+def not_fresh(
+    function: Callable[..., Any], returned: object, argument: str, path: str = "return"
+) -> AliasingError:
+    what = "an Owned value" if path == "return" else f"an Owned value at {path}"
+    message = (
+        f"{function_name(function)} returned {what} that shares memory with argument "
         f"{argument!r} (freshness rule): got {described(returned)}, expected fresh memory. "
         "Return Owned(t.clone()) or own(...), or annotate the return Shared[...].\n"
         "  Typical cause: reshape(), view(), contiguous(), float(), cpu(), np.asarray() and "
         "astype(copy=False) return their input, or a view of it, when nothing needs to change."
     )
     return AliasingError(
-        message, function=function_name(function), parameter="return", rule="freshness"
+        message, function=function_name(function), parameter=path, rule="freshness"
     )
 
 
-def returned_again(function: Callable[..., Any], returned: object) -> AliasingError:
+def returned_twice(
+    function: Callable[..., Any], returned: object, path: str, other_path: str
+) -> AliasingError:
     message = (
-        f"{function_name(function)} returned an Owned value that shares memory with a value it "
+        f"{function_name(function)} returned an Owned value at {path} that shares memory with "
+        f"the Owned value at {other_path} of the same return (freshness rule): got "
+        f"{described(returned)}; two owners of one memory. Return a copy for one of them "
+        "(Owned(t.clone()) / Owned(a.copy())), or annotate one member Shared[...]."
+    )
+    return AliasingError(
+        message, function=function_name(function), parameter=path, rule="freshness"
+    )
+
+
+def returned_again(
+    function: Callable[..., Any], returned: object, path: str = "return"
+) -> AliasingError:
+    what = "an Owned value" if path == "return" else f"an Owned value at {path}"
+    message = (
+        f"{function_name(function)} returned {what} that shares memory with a value it "
         f"returned earlier, which is still alive (freshness rule): got {described(returned)}. "
         "Return a fresh copy each call (Owned(buffer.clone()) / own(...)), or annotate the "
         "return Shared[...].\n"
         "  dm_control #34: returned observation buffers were overwritten on the next step."
     )
     return AliasingError(
-        message, function=function_name(function), parameter="return", rule="freshness"
+        message, function=function_name(function), parameter=path, rule="freshness"
     )
 
 

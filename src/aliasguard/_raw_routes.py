@@ -32,6 +32,7 @@ import torch
 
 from ._aliases import array_to_tensor, tensor_to_array
 from ._numpy_locks import is_locked
+from ._sanitizer import refuse_storage_swap
 from ._torch_compat import storage_has_other_tensors
 from ._wrappers import is_ndarray
 
@@ -110,6 +111,18 @@ def _numpy_from_dlpack_wrapper(original: Callable[..., Any]) -> Callable[..., An
 _calibrating = False
 
 
+def _storage_share_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Moving a storage into shared memory gives it new memory: refused while NumPy views the old."""
+
+    @functools.wraps(original)
+    def share(self: torch.UntypedStorage, *args: Any, **kwargs: Any) -> Any:
+        if not self.is_shared():
+            refuse_storage_swap("share_memory_()", self)
+        return original(self, *args, **kwargs)
+
+    return share
+
+
 def _calibrate() -> None:
     """Measure a temporary tensor's references inside the wrapper, both ways of reaching it."""
     global _calibrating  # noqa: PLW0603  # read by the wrapper during these two calls only
@@ -138,6 +151,14 @@ def install() -> None:
             _patch(torch, name, _from_array_wrapper(getattr(_torch, name), f"torch.{name}()"))
         _patch(np, "from_dlpack", _numpy_from_dlpack_wrapper(_numpy.from_dlpack))
         _patch(torch.Tensor, "numpy", _numpy_wrapper(_torch.Tensor.numpy))
+        # Tensor.share_memory_() and the DataLoader's pickling of tensors for spawned workers
+        # both end in one of these two.
+        for name in ("_share_fd_cpu_", "_share_filename_cpu_"):
+            _patch(
+                torch.UntypedStorage,
+                name,
+                _storage_share_wrapper(getattr(_torch.UntypedStorage, name)),
+            )
         _calibrate()
 
 

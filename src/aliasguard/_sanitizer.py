@@ -294,6 +294,15 @@ def overlapping_borrows(value: _Value) -> list[Borrow]:
     return found
 
 
+#: While raw routes are recorded: the raw alias whose NumPy side still views ``[start, stop)``.
+_raw_viewer_finder: Callable[[int, int], Borrow | None] | None = None
+
+
+def register_raw_viewer_finder(finder: Callable[[int, int], Borrow | None] | None) -> None:
+    global _raw_viewer_finder  # noqa: PLW0603  # process-wide, like the raw routes themselves
+    _raw_viewer_finder = finder
+
+
 #: ``(check, live aliases)`` while raw routes are recorded: the dispatch mode hands it each write.
 _alias_checker: tuple[Callable[[Any, str, torch.Tensor, int, int], None], list[Borrow]] | None = (
     None
@@ -401,7 +410,17 @@ def _batch_norm_updates_stats(args: Sequence[Any], kwargs: Mapping[str, Any] | N
     return bool(kwargs and kwargs.get("training"))
 
 
+#: Ops that give a tensor other memory (or a new size in it): a NumPy array over the old memory
+#: would go on reading bytes the tensor no longer has, possibly freed (pytorch #51849).
+_STORAGE_SWAP_OPS: Final = frozenset({"aten::set_", "aten::resize_", "aten::resize_as_"})
+#: What `_written_arguments` returns for them: a marker `_check_writes` tells apart by identity,
+#: so the hot path of ops that write nothing stays one dict lookup and one truth test.
+_STORAGE_SWAP: Final[_WrittenArguments] = ((0, "self", False),)
+
+
 def _written_arguments(func: _torch_compat.OpOverload[..., Any]) -> _WrittenArguments:
+    if _torch_compat.op_name(func).split(".", 1)[0] in _STORAGE_SWAP_OPS:
+        return _STORAGE_SWAP
     marked = _torch_compat.written_arguments(func)
     # Every overload (.default, .out) writes the same unmarked arguments.
     unmarked = _UNMARKED_WRITES.get(_torch_compat.op_name(func).split(".", 1)[0])
@@ -451,6 +470,9 @@ def _check_writes(
     args: Sequence[Any],
     kwargs: Mapping[str, Any] | None,
 ) -> None:
+    if written is _STORAGE_SWAP:
+        _check_storage_swap(func, args)
+        return
     if func in _STATS_UPDATING_OPS and not _batch_norm_updates_stats(args, kwargs):
         # Eval mode only reads the running stats.
         written = tuple(entry for entry in written if entry not in _BATCH_NORM_WRITES)
@@ -461,11 +483,203 @@ def _check_writes(
             value = args[position]
         if isinstance(value, torch.Tensor):
             _check_written(func, name, value)
+            _check_read_overlap(func, name, value, written, args, kwargs, None)
         elif isinstance(value, list | tuple):  # Tensor(a!)[]: the _foreach_*_ ops
             items = cast("Sequence[object]", value)
             for index, item in enumerate(items):
                 if isinstance(item, torch.Tensor):
                     _check_written(func, f"{name}[{index}]", item)
+                    _check_read_overlap(
+                        func, f"{name}[{index}]", item, written, args, kwargs, index
+                    )
+
+
+def _check_read_overlap(  # noqa: PLR0917  # the op's own arguments, passed on
+    func: _torch_compat.OpOverload[..., Any],
+    name: str,
+    tensor: torch.Tensor,
+    written: _WrittenArguments,
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any] | None,
+    index: int | None,
+) -> None:
+    """Refuse a write whose target partly overlaps one of the op's read arguments.
+
+    The result would depend on the order the kernel visits elements (``b[:, 2:] = b[:, :-2]``
+    gives a different answer on CPU, on CUDA and in NumPy). The very same memory, as in
+    ``x.add_(x)``, is elementwise and fine. A ``_foreach`` list is compared item by item, as the
+    op pairs them.
+    """
+    if tensor.layout is not _STRIDED or tensor.is_nested:
+        return
+    try:
+        start = tensor.data_ptr()
+    except RuntimeError:  # no storage (fake, functional tensors): no bytes to overlap
+        return
+    if not start:
+        return  # meta tensors and empty ones
+    stop = 0  # computed on the first read argument that is a tensor
+    count = len(args)
+    written_positions = [entry[0] for entry in written]
+    for position, argument in enumerate(args):
+        if position in written_positions:
+            continue
+        read = argument
+        if index is not None and isinstance(argument, list | tuple):
+            items = cast("Sequence[object]", argument)
+            read = items[index] if index < len(items) else None
+        if read is tensor or not isinstance(read, torch.Tensor):
+            continue
+        if not stop:
+            stop = _stop_of(tensor, start)
+        _refuse_partial_overlap(func, name, tensor, start, stop, read, position)
+    if kwargs:
+        for key, argument in kwargs.items():
+            if any(key == written_name for _, written_name, _ in written):
+                continue
+            if isinstance(argument, torch.Tensor) and argument is not tensor:
+                if not stop:
+                    stop = _stop_of(tensor, start)
+                _refuse_partial_overlap(func, name, tensor, start, stop, argument, count)
+
+
+def _stop_of(tensor: torch.Tensor, start: int) -> int:
+    if tensor.is_contiguous():
+        return start + tensor.nbytes
+    return extent_of(tensor).stop
+
+
+def _refuse_partial_overlap(  # noqa: PLR0917
+    func: _torch_compat.OpOverload[..., Any],
+    name: str,
+    tensor: torch.Tensor,
+    start: int,
+    stop: int,
+    read: torch.Tensor,
+    position: int,
+) -> None:
+    if read.layout is not _STRIDED or read.is_nested:
+        return
+    try:
+        read_start = read.data_ptr()
+    except RuntimeError:
+        return
+    if not read_start or read_start >= stop:
+        return
+    if read_start < start and _stop_of(read, read_start) <= start:
+        return
+    if read_start == start and read.shape == tensor.shape and read.stride() == tensor.stride():
+        return  # the same elements: x.add_(x)
+    if read.device != tensor.device or not _overlaps(tensor, start, read, read_start):
+        return
+    raise AliasingError(
+        _partial_overlap_message(func, name, tensor, read, position),
+        function=_torch_compat.op_name(func),
+        parameter=name,
+        rule="sanitizer",
+    )
+
+
+def _overlaps(tensor: torch.Tensor, start: int, read: torch.Tensor, read_start: int) -> bool:
+    """Whether two tensors whose address ranges meet share an element.
+
+    Slices of one tensor (the usual case: ``b[:, 2:]`` and ``b[:, :-2]``) have the same strides,
+    and then the question is whether the address difference is a sum of stride steps each within
+    the axes' reach, a search of a few candidates per axis. Anything else goes to the general test.
+    """
+    strides = tensor.stride()
+    itemsize = tensor.element_size()
+    if read.stride() != strides or read.element_size() != itemsize or 0 in strides:
+        return shares_memory(tensor, read)
+    difference, remainder = divmod(read_start - start, itemsize)
+    if remainder or any(stride < 0 for stride in strides):
+        return shares_memory(tensor, read)
+    # An element of `read` at index j lies at an element of `tensor` at index i when
+    # sum((i - j) * stride) == difference, with 0 <= i < tensor's sizes and 0 <= j < read's.
+    axes = sorted(
+        zip(
+            strides,
+            (1 - size for size in read.shape),
+            (size - 1 for size in tensor.shape),
+            strict=True,
+        ),
+        reverse=True,
+    )
+    lows = [0] * (len(axes) + 1)
+    highs = [0] * (len(axes) + 1)
+    for index in range(len(axes) - 1, -1, -1):
+        stride, low, high = axes[index]
+        lows[index] = lows[index + 1] + low * stride
+        highs[index] = highs[index + 1] + high * stride
+    budget = [_OVERLAP_SEARCH_BUDGET]
+
+    def reachable(axis: int, rest: int) -> bool | None:
+        if axis == len(axes):
+            return rest == 0
+        stride, low, high = axes[axis]
+        first = max(low, -((highs[axis + 1] - rest) // stride))
+        last = min(high, (rest - lows[axis + 1]) // stride)
+        for step in range(first, last + 1):
+            budget[0] -= 1
+            if budget[0] < 0:
+                return None  # too many candidates: leave it to the general test
+            found = reachable(axis + 1, rest - step * stride)
+            if found is None or found:
+                return found
+        return False
+
+    found = reachable(0, difference)
+    return shares_memory(tensor, read) if found is None else found
+
+
+#: How many candidate steps the same-strides search tries before giving up on speed.
+_OVERLAP_SEARCH_BUDGET: Final = 256
+
+
+def _check_storage_swap(func: _torch_compat.OpOverload[..., Any], args: Sequence[Any]) -> None:
+    tensor = args[0] if args else None
+    if not isinstance(tensor, torch.Tensor):
+        return
+    if _torch_compat.op_name(func).startswith("aten::resize"):
+        target = args[1] if len(args) > 1 else None
+        size = target.shape if isinstance(target, torch.Tensor) else target
+        if size is not None and tuple(cast("Sequence[int]", size)) == tuple(tensor.shape):
+            return  # the same shape: nothing moves
+    refuse_storage_swap(_torch_compat.op_name(func), tensor)
+
+
+def refuse_storage_swap(operation: str, tensor: torch.Tensor | torch.UntypedStorage) -> None:
+    """Raise before ``operation`` gives ``tensor`` (or this storage) other memory while a live NumPy
+    array views its current memory: share() of a tensor, or a raw route under raw routes."""
+    finder = _raw_viewer_finder
+    if not _LIVE_BORROWS and finder is None:
+        return
+    try:
+        storage = tensor.untyped_storage() if isinstance(tensor, torch.Tensor) else tensor
+        if storage.device.type != "cpu":
+            return  # NumPy views host memory only
+        start = storage.data_ptr()
+        stop = start + storage.nbytes()
+    except (RuntimeError, NotImplementedError):
+        return
+    if start == stop:
+        return
+    viewer: Borrow | None = None
+    for borrow in REGISTRY.candidates(start, stop):
+        value = borrow.value()
+        if is_ndarray(value) and value.size:
+            viewer = borrow
+            break
+    if viewer is None and finder is not None:
+        viewer = finder(start, stop)
+    if viewer is None:
+        return
+    raise AliasingError(
+        _storage_swap_message(operation, viewer),
+        function=operation,
+        parameter="self",
+        rule="sanitizer",
+    )
 
 
 def _check_written(
@@ -604,6 +818,38 @@ def _borrow_message(func: _torch_compat.OpOverload[..., Any], name: str, borrow:
         f"{first}\nThe borrow was made by {borrow.made_by} here (most recent call last):\n"
         f"{call_site}\n"
         f"{BORROWED_WRITE_EXPLANATION}"
+    )
+
+
+def _partial_overlap_message(
+    func: _torch_compat.OpOverload[..., Any],
+    name: str,
+    tensor: torch.Tensor,
+    read: torch.Tensor,
+    position: int,
+) -> str:
+    return (
+        f"{_torch_compat.op_name(func)} would write its argument '{name}' (shape "
+        f"{tuple(tensor.shape)}, strides {tensor.stride()}) while reading argument {position} "
+        f"(shape {tuple(read.shape)}, strides {read.stride()}), which partly overlaps it: the "
+        "result would depend on the order the kernel visits elements (CPU, CUDA and NumPy "
+        "disagree). Read from a copy (x[:, 2:] = x[:, :-2].clone()), or write into a fresh tensor.\n"
+        "  pytorch #144861: arr[:, 1:] = arr[:, :-1] gives a different answer on CPU and CUDA."
+    )
+
+
+def _storage_swap_message(operation: str, viewer: Borrow) -> str:
+    frames = [traceback.FrameSummary(file, line, function) for file, line, function in viewer.stack]
+    call_site = "".join(traceback.StackSummary.from_list(frames).format())
+    return (
+        f"{operation} would give a tensor other memory while a NumPy array made by "
+        f"{viewer.made_by} ({viewer.description}) still views its current memory: the array "
+        "would go on reading the old bytes, freed or no longer the tensor's. Call it before the "
+        "NumPy view is made, or give NumPy a copy (aliasguard.own(t), t.numpy().copy()).\n"
+        f"The NumPy view was made by {viewer.made_by} here (most recent call last):\n"
+        f"{call_site}"
+        "  pytorch #51849: DataLoader workers (spawn) move a tensor to shared memory, and the "
+        "array made earlier with tensor.numpy() no longer sees it."
     )
 
 

@@ -229,6 +229,7 @@ class Owned(Shared[A_co]):
         _refuse_reinitialisation(self)
         _require_array(value, "Owned")
         base: object
+        library = "ndarray" if isinstance(value, np.ndarray) else "tensor"
         if isinstance(value, np.ndarray):
             base = None if _only_views_hold_the_base(value) else value.base
         else:
@@ -241,15 +242,16 @@ class Owned(Shared[A_co]):
                 msg = (
                     "Owned() got a tensor whose storage another tensor also holds (a view of it, "
                     "a .detach() or .data alias, or an array from .numpy()): an Owned value must "
-                    "not alias anything. Use aliasguard.own(value) to make a fresh copy, or "
-                    "share(...) to borrow it."
+                    f"not alias anything. Wrap a same-library copy, {_SAME_LIBRARY_COPY['tensor']}, "
+                    "or cross to NumPy with aliasguard.own(value), or share(...) to borrow it."
                 )
                 raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         if base is not None:
             msg = (
                 f"Owned() got a view of another object's memory (its base is a "
-                f"{type(base).__name__}): an Owned value must not alias anything. "
-                "Use aliasguard.own(value) to make a fresh copy, or share(...) to borrow it."
+                f"{type(base).__name__}): an Owned value must not alias anything. Wrap a "
+                f"same-library copy, {_SAME_LIBRARY_COPY[library]}, or cross to "
+                f"{_OTHER_LIBRARY[library]} with aliasguard.own(value), or share(...) to borrow it."
             )
             raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         _set_value(self, value)
@@ -260,12 +262,18 @@ class Owned(Shared[A_co]):
         raise TypeError(msg)
 
 
+#: What ``Owned(view)``'s refusal suggests for a copy that stays in the value's own library.
+_SAME_LIBRARY_COPY: Final = {"tensor": "Owned(t.clone())", "ndarray": "Owned(a.copy())"}
+_OTHER_LIBRARY: Final = {"tensor": "NumPy", "ndarray": "torch"}
+
+
 def _only_views_hold_the_base(array: np.ndarray[Any, Any]) -> bool:
-    """Whether ``array``'s chain of bases is arrays that nothing else references.
+    """Whether ``array``'s chain of bases is objects that nothing else references.
 
     ``np.arange(6).reshape(2, 3)`` is a view of a temporary that only the view holds: its memory
-    is as fresh as a copy. A base that is not an array (bytes, an mmap, a tensor) is foreign
-    memory, and a base with any other reference is shared.
+    is as fresh as a copy. So is ``model(x).numpy()``: the tensor behind it is a temporary the
+    array alone references, whose storage no other tensor holds. A base that is another object
+    (bytes, an mmap) is foreign memory, and a base with any other reference is shared.
     """
     current: object = array
     while True:
@@ -273,7 +281,11 @@ def _only_views_hold_the_base(array: np.ndarray[Any, Any]) -> bool:
         if base is None:
             return True
         # References to base: current's .base, the local name, getrefcount's argument.
-        if not is_ndarray(base) or sys.getrefcount(base) > 3:
+        if sys.getrefcount(base) > 3:
+            return False
+        if isinstance(base, torch.Tensor):
+            return base._base is None and not storage_has_other_tensors(base)
+        if not is_ndarray(base):
             return False
         current = base
 

@@ -125,7 +125,8 @@ def test_share_tensor_gives_a_read_only_view_that_cannot_be_made_writable() -> N
 def test_share_tensor_pins_its_storage_against_resize() -> None:
     tensor = torch.arange(4.0)
     array = share(tensor).value
-    with pytest.raises(RuntimeError, match="not resizable"):
+    # torch refuses it (the storage is not resizable); under the sanitizer, aliasguard first.
+    with pytest.raises(RuntimeError, match=r"not resizable|other memory"):
         tensor.resize_(1000)
     assert array.tolist() == [0.0, 1.0, 2.0, 3.0]
 

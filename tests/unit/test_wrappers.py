@@ -160,6 +160,7 @@ def test_shared_can_be_subclassed() -> None:
 # Bases someone still holds: a view of them aliases memory another name can write.
 KEPT_ARRAY = np.zeros(6)
 KEPT_MATRIX = np.zeros((2, 3))
+KEPT_TENSOR = torch.zeros(4)
 
 VIEWS: dict[str, Callable[[], object]] = {
     "array slice": lambda: KEPT_ARRAY[1:],
@@ -168,7 +169,7 @@ VIEWS: dict[str, Callable[[], object]] = {
     "array of bytes": lambda: np.frombuffer(b"12345678", dtype=np.uint8),
     "tensor slice": lambda: torch.zeros(4)[1:],
     "tensor view": lambda: torch.zeros(4).view(2, 2),
-    "tensor.numpy()": lambda: torch.zeros(4).numpy(),
+    "tensor.numpy()": KEPT_TENSOR.numpy,
 }
 
 
@@ -177,7 +178,9 @@ def test_owned_refuses_views(make_view: Callable[[], object]) -> None:
     view = cast("torch.Tensor", make_view())
     with pytest.raises(AliasingError, match=r"^Owned\(\) got a view of another object's memory"):
         Owned(view)
-    with pytest.raises(AliasingError, match=r"Use aliasguard\.own\(value\) to make a fresh copy"):
+    with pytest.raises(
+        AliasingError, match=r"Wrap a same-library copy, Owned\((t\.clone|a\.copy)\(\)\)"
+    ):
         Owned[torch.Tensor | np.ndarray](view)
 
 
@@ -641,3 +644,38 @@ def test_moved_shared_handle() -> None:
     assert repr(handle) == "Shared[moved]"
     with pytest.raises(AliasingError, match=r"^this Shared handle was moved"):
         _ = handle.value
+
+
+def test_owned_accepts_the_array_of_a_temporary_tensor() -> None:
+    model = torch.nn.Linear(3, 2)
+    owned = Owned(model(torch.ones(4, 3)).detach().numpy())
+    assert owned.value.shape == (4, 2)
+    with torch.no_grad():
+        assert Owned(model(torch.ones(4, 3)).numpy()[1:]).value.shape == (3, 2)
+
+
+def test_owned_refuses_the_array_of_a_tensor_someone_holds() -> None:
+    held = torch.ones(3)
+    with pytest.raises(AliasingError, match="its base is a Tensor"):
+        Owned(held.numpy())
+    # The temporary from detach() is referenced by the array alone, but its storage is `held`'s.
+    with pytest.raises(AliasingError, match="its base is a Tensor"):
+        Owned(held.detach().numpy())
+
+
+@pytest.mark.parametrize(
+    ("make_view", "same_library_copy", "other_library"),
+    [
+        (lambda: torch.ones(4)[1:], "Owned(t.clone())", "NumPy"),
+        (lambda: KEPT_ARRAY[np.newaxis], "Owned(a.copy())", "torch"),
+    ],
+)
+def test_owned_view_refusal_names_the_same_library_copy(
+    make_view: Any, same_library_copy: str, other_library: str
+) -> None:
+    keep = make_view()
+    with pytest.raises(AliasingError) as caught:
+        Owned(keep)
+    first_line = str(caught.value).splitlines()[0]
+    assert same_library_copy in first_line
+    assert f"cross to {other_library} with aliasguard.own(value)" in first_line
