@@ -55,8 +55,11 @@ PAGES = [
     ROOT / "README.md",
 ]
 #: Pages with nothing to run: the API reference renders docstrings, which test_docstrings.py runs;
-#: the benchmark and reliability pages show measurements and the commands that make them.
-PAGES_WITHOUT_EXAMPLES = frozenset({"api.md", "benchmarks.md", "reliability.md"})
+#: the benchmark, reliability and tested-configurations pages show measurements and results
+#: and name the commands that make them.
+PAGES_WITHOUT_EXAMPLES = frozenset(
+    {"api.md", "benchmarks.md", "configurations.md", "reliability.md"}
+)
 #: The optional modules each page's examples use: the page runs only where they are installed.
 PAGE_EXTRAS: dict[str, tuple[str, ...]] = {
     "strategies.md": ("hypothesis",),
