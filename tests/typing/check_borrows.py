@@ -49,8 +49,8 @@ def in_place_tensor_methods(shared: Shared[torch.Tensor], other: torch.Tensor) -
 def tensor_item_assignment(shared: Shared[torch.Tensor], other: torch.Tensor) -> None:
     shared.value[0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
     shared.value[:, 1] = other  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
-    # pyright only: mypy does not check the __setitem__ half of an augmented item assignment.
-    shared.value[0] += 1  # pyright: ignore[reportArgumentType]
+    # An element is a view of the borrow: its augmented operator is refused before its write-back.
+    shared.value[0] += 1  # type: ignore[misc]  # pyright: ignore[reportDeprecated]
 
 
 def tensor_augmented_operators(shared: Shared[torch.Tensor]) -> None:
@@ -88,6 +88,84 @@ def array_item_assignment_and_augmented_operators(shared: Shared[NDArray[Any]]) 
     added += 1  # type: ignore[misc]  # pyright: ignore[reportDeprecated]
     subtracted = shared.value
     subtracted -= 1  # type: ignore[misc]  # pyright: ignore[reportDeprecated]
+
+
+def views_of_a_borrowed_tensor_are_borrows(
+    shared: Shared[torch.Tensor], other: torch.Tensor
+) -> None:
+    shared.value[0].add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value[:, 1:].zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.T.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.mT.zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.view(-1).fill_(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.transpose(0, 1).copy_(other)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.permute(1, 0).mul_(2)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.narrow(0, 0, 1).zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.select(0, 0).zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.expand(3, 3).zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.unsqueeze(0).zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.squeeze().zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.diagonal().zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.detach().zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.real.zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.as_strided((1,), (1,)).zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.split(1)[0].zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.chunk(2)[0].zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.unbind()[0].zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.view(-1)[0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
+    for row in shared.value:
+        row.zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    # Those that may copy are read-only too: a write into what may be the borrow is a bug.
+    shared.value.reshape(-1).zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.flatten().zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.contiguous().zero_()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    transposed = shared.value.T
+    transposed += 1  # type: ignore[misc]  # pyright: ignore[reportDeprecated]
+    # A view's attribute cannot be rebound to other data either.
+    shared.value.real = other  # type: ignore[misc, assignment]  # pyright: ignore[reportAttributeAccessIssue]
+    # The views keep torch's parameters, so a wrong argument is still reported.
+    shared.value.narrow("0", 0, 1)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    # Tensor.numpy() shares the tensor's memory.
+    shared.value.numpy().fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    shared.value.numpy()[0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
+
+
+def views_of_a_borrowed_array_are_borrows(array: Shared[NDArray[np.float32]]) -> None:
+    array.value[1:].fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value[1:][0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
+    array.value[..., 0].sort()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.T.fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.transpose().fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.swapaxes(0, 1).fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.reshape(2, -1)[0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
+    array.value.ravel().sort()  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.view(np.int32).fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.squeeze().fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.real.fill(0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
+    array.value.imag = 0  # type: ignore[assignment]  # pyright: ignore[reportAttributeAccessIssue]
+    tail = array.value[1:]
+    tail += 1  # type: ignore[misc]  # pyright: ignore[reportDeprecated]
+
+
+def reading_views_of_a_borrow_is_clean(
+    shared: Shared[torch.Tensor], array: Shared[NDArray[np.float32]], other: torch.Tensor
+) -> None:
+    assert_type(shared.value[0], ReadOnlyTensor)
+    assert_type(shared.value.T, ReadOnlyTensor)
+    assert_type(shared.value.view(-1), ReadOnlyTensor)
+    assert_type(shared.value.unbind(), tuple[ReadOnlyTensor, ...])
+    assert_type(shared.value.numpy(), ReadOnlyArray[Any, np.dtype[Any]])
+    assert_type(array.value[1:], ReadOnlyArray[tuple[Any, ...], np.dtype[np.float32]])
+    assert_type(array.value.T, ReadOnlyArray[tuple[Any, ...], np.dtype[np.float32]])
+    takes_tensor(shared.value.T)
+    takes_array(array.value.reshape(2, -1))
+    total = shared.value.view(-1).sum() + shared.value.T @ other + shared.value.mT.mean()
+    print(total, float(array.value[0]), np.sum(array.value.ravel()))
+    # A copy of a view is the caller's own.
+    shared.value.T.clone().add_(1)
+    shared.value[0].clone()[0] = 1
+    array.value[1:].copy().fill(0)
+    own(shared.value.T).value.fill(0)
 
 
 def the_wrapper_attribute_is_read_only_too(shared: Shared[torch.Tensor]) -> None:

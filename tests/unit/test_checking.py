@@ -122,12 +122,14 @@ def scatter_labels(x: Shared[Float[Tensor, "n"]], index: Int64[Tensor, "k"]) -> 
 
 @checked
 def scale_tail(x: Shared[Float[Tensor, "n"]]) -> None:
-    x.value[1:].mul_(2)  # a write through a view
+    # a write through a view
+    x.value[1:].mul_(2)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 @checked
 def bump_flat(x: Shared[Float[Tensor, "b c"]]) -> None:
-    x.value.view(-1).add_(1)  # a write through a reshaped view
+    # a write through a reshaped view
+    x.value.view(-1).add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 @checked
@@ -548,7 +550,8 @@ def test_owned_refuses_a_view_inside_a_checked_function(call: Callable[[], objec
 
 
 def _through_data(x: Shared[Float[Tensor, "n"]]) -> None:
-    x.value.data.add_(1)  # .data has its own version counter
+    # .data has its own version counter
+    x.value.data.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
 
 
 def _through_numpy_twin(x: Shared[Float[Tensor, "n"]]) -> None:
@@ -556,7 +559,7 @@ def _through_numpy_twin(x: Shared[Float[Tensor, "n"]]) -> None:
 
 
 def _through_numpy_view(x: Shared[Float[Tensor, "n"]]) -> None:
-    x.value.numpy()[0] = 1
+    x.value.numpy()[0] = 1  # type: ignore[assignment]  # pyright: ignore[reportArgumentType]
 
 
 def _through_native_code(x: Shared[Float[Tensor, "n"]]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -93,3 +95,63 @@ def test_at_run_time_the_value_is_the_real_tensor_or_array() -> None:
     # The read-only types exist for checkers only: there is no module to import.
     assert importlib.util.find_spec("aliasguard._readonly") is None
     assert "aliasguard._readonly" not in sys.modules
+
+
+def test_torch_views_are_read_from_atens_schema_and_copies_are_not() -> None:
+    views = set(generator.torch_view_members())
+    from_schema = {"view", "view_as", "transpose", "permute", "narrow", "select", "expand"}
+    from_schema |= {"squeeze", "unsqueeze", "unflatten", "diagonal", "unfold", "as_strided"}
+    from_schema |= {"detach", "real", "imag", "mT", "mH", "split", "chunk", "unbind", "reshape"}
+    assert from_schema <= views
+    assert set(generator.TORCH_VIEWS_BY_HAND) <= views
+    copies = {"clone", "add", "sum", "index_select", "masked_select", "__add__", "detach_"}
+    assert not copies & views
+
+
+def test_the_view_schema_pattern_tells_aliases_from_writes_and_copies() -> None:
+    schema = "\n".join(
+        (
+            "- func: transpose.int(Tensor(a) self, int dim0, int dim1) -> Tensor(a)",
+            "- func: split.Tensor(Tensor(a -> *) self, SymInt split_size, int dim=0) -> Tensor(a)[]",
+            "- func: transpose_(Tensor(a!) self, int dim0, int dim1) -> Tensor(a!)",
+            "- func: clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor",
+            "- func: _make_dual(Tensor(a) primal, Tensor tangent, int level) -> Tensor(a)",
+        )
+    )
+    found = [match["name"] for match in generator.VIEW_SCHEMA.finditer(schema)]
+    assert found == ["transpose", "split"]
+
+
+def test_views_keep_the_librarys_parameters() -> None:
+    views, _ = generator.view_members()
+    stub = Path(torch.__file__).with_name("_C") / "__init__.pyi"
+    (tensor_base,) = [
+        node
+        for node in ast.parse(stub.read_text(encoding="utf-8")).body
+        if isinstance(node, ast.ClassDef) and node.name == "TensorBase"
+    ]
+    declared = [node for node in tensor_base.body if isinstance(node, ast.FunctionDef)]
+    for name in ("view", "narrow", "split", "__getitem__"):
+        copied = [ast.unparse(view.args) for view in views["torch"] if view.name == name]
+        original = [ast.unparse(method.args) for method in declared if method.name == name]
+        assert copied == original != []
+    for view in views["torch"]:
+        returned = ast.unparse(view.returns) if view.returns else ""
+        assert "ReadOnly" in returned, f"{view.name} returns {returned}"
+    # No view gives a plain ndarray back; an integer index gives a scalar (Any), `Self` is the
+    # read-only type already, and assigning `real` or `imag` is refused.
+    returns = {ast.unparse(view.returns) for view in views["numpy"] if view.returns}
+    assert any("ReadOnlyArray" in returned for returned in returns)
+    assert not [returned for returned in returns if "ndarray" in returned]
+    assert [
+        view.name
+        for view in views["numpy"]
+        if "real.setter" in map(ast.unparse, view.decorator_list)
+    ] == ["real"]
+
+
+def test_the_writing_methods_a_stub_declares_are_not_its_views() -> None:
+    stubbed = generator.stubbed_methods(COMMITTED)
+    assert "view" not in stubbed["ReadOnlyTensor"]
+    assert "__getitem__" not in stubbed["ReadOnlyArray"]
+    assert {"add_", "fill", "__setitem__"} <= stubbed["ReadOnlyTensor"] | stubbed["ReadOnlyArray"]

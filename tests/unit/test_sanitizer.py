@@ -278,7 +278,7 @@ def test_a_borrow_ends_when_its_value_is_collected() -> None:
         del tensor
         gc.collect()
         with pytest.raises(AliasingError):  # a view keeps the borrowed tensor alive
-            view.add_(1)
+            view.add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
         del view
         gc.collect()
         from_numpy(array).add_(1)
@@ -322,7 +322,8 @@ def test_a_buffer_lent_twice_blames_the_borrow_that_was_written() -> None:
         first, first_line = share(cache).value, line_of_caller()
         second, second_line = share(cache).value, line_of_caller()
         with pytest.raises(AliasingError) as through_first:
-            first[1:].mul_(2)  # a view of the first borrow: that borrow is to blame
+            # a view of the first borrow: that borrow is to blame
+            first[1:].mul_(2)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
         with pytest.raises(AliasingError) as through_source:
             from_numpy(cache).add_(1)  # neither borrow's tensor: the newest is the likelier
     assert f"line {first_line}," in str(through_first.value)
