@@ -451,7 +451,18 @@ def test_from_dlpack_imports_read_only_array_as_writable_silently() -> None:
     assert array.tolist() == [7.0, 1.0, 2.0]
 
 
+# torch 2.15 raises instead (measured on 2.15.0 by `aliasguard report`).
+DLPACK_NEGATIVE_STRIDES_RAISE = "2.15"
+
+
+@verified_on(torch=DLPACK_NEGATIVE_STRIDES_RAISE)
+def test_from_dlpack_negative_strides_raise() -> None:
+    with pytest.raises(RuntimeError, match="Storage size calculation overflowed"):
+        torch_from_dlpack(np.arange(4.0)[::-1])
+
+
 @pytest.mark.slow
+@verified_on(torch=DLPACK_NEGATIVE_STRIDES_RAISE, before=True)
 def test_from_dlpack_negative_strides_abort_the_process() -> None:
     # pytorch #188023: the stride check throws a c10::Error that escapes as std::terminate, so the
     # whole interpreter dies with SIGABRT instead of raising. Measured: returncode -6 on Linux.
