@@ -35,7 +35,11 @@ READ_ONLY_ERROR: Final = re.compile(
 
 def is_read_only_refusal(error: BaseException) -> bool:
     """Whether ``error`` is NumPy refusing to write into a read-only array."""
-    return isinstance(error, ValueError) and READ_ONLY_ERROR.fullmatch(str(error)) is not None
+    if not isinstance(error, ValueError):
+        return False
+    # NumPy's message is one line; on Python 3.10 aliasguard's note follows it in the message.
+    first_line = str(error).split("\n", 1)[0]
+    return READ_ONLY_ERROR.fullmatch(first_line) is not None
 
 
 @final
