@@ -123,6 +123,11 @@ def test_the_view_schema_pattern_tells_aliases_from_writes_and_copies() -> None:
 
 
 def test_views_keep_the_librarys_parameters() -> None:
+    versions = generator.installed_versions()
+    if f"torch {versions['torch']} and\nNumPy {versions['numpy']}:" not in COMMITTED:
+        # The generator reads the stubs of the releases it is run on (torch 2.6's spell an
+        # ellipsis it does not place); the committed stub names the ones it was made from.
+        pytest.skip("the stub was generated from other torch/NumPy versions than these")
     views, _ = generator.view_members()
     stub = Path(torch.__file__).with_name("_C") / "__init__.pyi"
     (tensor_base,) = [
