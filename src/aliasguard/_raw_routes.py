@@ -1,8 +1,8 @@
 """The raw routes between NumPy and torch, seen while a sanitizer is active.
 
 ``torch.from_numpy``, ``Tensor.numpy()`` (and ``np.asarray(tensor)``, which calls it),
-``torch.as_tensor``/``torch.asarray`` and ``torch.Tensor(array)`` when they alias, and
-``torch.from_dlpack``/``np.from_dlpack`` are replaced by thin wrappers while any sanitizer is active, and put back
+``torch.as_tensor``/``torch.asarray`` when they alias, and ``torch.from_dlpack``/
+``np.from_dlpack`` are replaced by thin wrappers while any sanitizer is active, and put back
 when the last one exits: with no sanitizer, nothing is patched and nothing costs more.
 
 Each wrapper calls the original and then:
@@ -97,23 +97,6 @@ def _from_array_wrapper(original: Callable[..., Any], route: str) -> Callable[..
     return from_array
 
 
-def _tensor_constructor_wrapper() -> Callable[..., Any]:
-    """``torch.Tensor(array)``: the legacy constructor aliases a float32 array, copies the rest."""
-    base_new: Callable[..., Any] = _torch._C.TensorBase.__new__
-
-    def construct(data: Any) -> Any:
-        return base_new(torch.Tensor, data)
-
-    from_array = _from_array_wrapper(construct, "torch.Tensor()")
-
-    def __new__(cls: type, *args: Any, **kwargs: Any) -> Any:  # noqa: N807  # the constructor
-        if cls is torch.Tensor and len(args) == 1 and not kwargs and is_ndarray(args[0]):
-            return from_array(args[0])
-        return base_new(cls, *args, **kwargs)
-
-    return __new__
-
-
 def _numpy_from_dlpack_wrapper(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def from_dlpack(data: Any, *args: Any, **kwargs: Any) -> Any:
@@ -168,8 +151,6 @@ def install() -> None:
             _patch(torch, name, _from_array_wrapper(getattr(_torch, name), f"torch.{name}()"))
         _patch(np, "from_dlpack", _numpy_from_dlpack_wrapper(_numpy.from_dlpack))
         _patch(torch.Tensor, "numpy", _numpy_wrapper(_torch.Tensor.numpy))
-        # Only torch.Tensor(array) itself: subclasses and other arguments reach torch's own.
-        _patch(torch.Tensor, "__new__", staticmethod(_tensor_constructor_wrapper()))
         # Tensor.share_memory_() and the DataLoader's pickling of tensors for spawned workers
         # both end in one of these two.
         for name in ("_share_fd_cpu_", "_share_filename_cpu_"):

@@ -36,7 +36,6 @@ def nothing_left_patched() -> Iterator[None]:
     gc.collect()
     assert torch_any.from_numpy is ORIGINAL_FROM_NUMPY
     assert "numpy" not in torch.Tensor.__dict__
-    assert "__new__" not in torch.Tensor.__dict__
     assert dispatch_mode_stack() == []
     assert held_locks() == []
 
@@ -62,16 +61,9 @@ def route(name: str) -> Callable[[npt.NDArray[np.float32]], torch.Tensor]:
     return call
 
 
-def legacy_constructor(array: npt.NDArray[np.float32]) -> torch.Tensor:
-    return torch.Tensor(array)  # shares a float32 array's memory
-
-
 ROUTES = [
-    *(
-        (f"torch.{name}()", route(name))
-        for name in ("from_numpy", "as_tensor", "asarray", "from_dlpack")
-    ),
-    ("torch.Tensor()", legacy_constructor),
+    (f"torch.{name}()", route(name))
+    for name in ("from_numpy", "as_tensor", "asarray", "from_dlpack")
 ]
 
 
@@ -116,15 +108,6 @@ def test_a_torch_write_into_a_viewed_array_is_refused_before_it_happens(
     assert "batch = make(loader_buffer)" in text
     assert "The write came from here" in text
     assert "batch.add_(1)" in text
-
-
-def test_the_legacy_constructor_of_a_copied_dtype_records_nothing() -> None:
-    source = np.zeros(3)  # float64: torch.Tensor() copies it into float32
-    with sanitize(raw_routes=True):
-        copy = torch.Tensor(source)
-        copy.add_(1)
-        assert (torch.Tensor(2, 3).shape, copy.dtype) == ((2, 3), torch.float32)
-    assert source.tolist() == [0.0, 0.0, 0.0]
 
 
 def test_a_keep_alive_temporary_is_not_a_viewer() -> None:
@@ -378,4 +361,3 @@ def test_outside_a_sanitizer_the_routes_are_torchs_own() -> None:
         assert "numpy" in torch.Tensor.__dict__
     assert torch_any.from_numpy is ORIGINAL_FROM_NUMPY
     assert "numpy" not in torch.Tensor.__dict__
-    assert "__new__" not in torch.Tensor.__dict__
