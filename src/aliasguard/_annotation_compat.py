@@ -11,6 +11,7 @@ Two differences decide whether a check runs at all, so every reader of annotatio
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from typing import Any, Final
@@ -18,7 +19,14 @@ from typing import Any, Final
 import numpy as np
 from typing_extensions import TypeIs
 
-__all__ = ["is_class", "ndarray_scalar_type", "resolve_alias"]
+__all__ = [
+    "is_class",
+    "is_jaxtyping_annotation",
+    "ndarray_scalar_type",
+    "resolve_alias",
+    "union_members",
+    "without_none",
+]
 
 #: The longest chain of aliases followed: aliases of aliases, but never an endless loop.
 _MAX_ALIAS_DEPTH: Final = 8
@@ -81,3 +89,39 @@ def ndarray_scalar_type(annotation: object) -> type | None:
     # issubclass would narrow to np.generic's unparameterised class, which strict checkers reject.
     generic: type = np.generic
     return scalar if is_class(scalar) and issubclass(scalar, generic) else None
+
+
+def union_members(annotation: object) -> tuple[object, ...] | None:
+    """The members of ``A | B`` or ``typing.Union[A, B]`` (and ``Optional``), else ``None``."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return typing.get_args(annotation)
+    return None
+
+
+def without_none(annotation: object) -> tuple[object, bool]:
+    """``(X, True)`` for ``X | None``; the annotation and ``False`` for everything else.
+
+    A union of several members with ``None`` keeps its members: ``A | B | None`` comes back as
+    ``(A | B, True)``.
+    """
+    members = union_members(annotation)
+    if members is None or type(None) not in members:
+        return annotation, False
+    rest = tuple(member for member in members if member is not type(None))
+    if len(rest) == 1:
+        return rest[0], True
+    return typing.Union[rest], True  # noqa: UP007  # built from a tuple of members
+
+
+def is_jaxtyping_annotation(annotation: object) -> bool:
+    """Whether ``annotation`` is a jaxtyping array annotation (``Float[Tensor, "b c"]``).
+
+    jaxtyping is imported by whoever wrote such an annotation, so an unimported jaxtyping means
+    there is none to find.
+    """
+    jaxtyping = sys.modules.get("jaxtyping")
+    return (
+        jaxtyping is not None
+        and is_class(annotation)
+        and issubclass(annotation, jaxtyping.AbstractArray)
+    )

@@ -20,6 +20,8 @@ import dataclasses
 import functools
 import inspect
 import os
+import sys
+import types
 import typing
 import warnings
 import weakref
@@ -31,18 +33,31 @@ import numpy as np
 import torch
 
 from . import _checking_messages as messages, _torch_compat
-from ._annotation_compat import is_class
-from ._containers import ContainerMismatch, compile_container, is_container_hint, rebuild, walk
+from ._annotations import (
+    ARRAY,
+    CONTAINER,
+    OWNED,
+    SHARED,
+    involves_contract,
+    read,
+    resolved_hints,
+)
+from ._containers import ContainerMismatch, compile_container, rebuild, walk
 from ._jaxtyping_compat import (
     ANONYMOUS,
     BROADCAST_FIXED,
     BROADCAST_NAMED,
+    BROADCAST_SYMBOLIC,
     FIXED,
     NAMED,
+    SYMBOLIC,
     ArraySpec,
-    is_jaxtyping_annotation,
+    SymbolicAxisError,
     numpy_dtype_name,
-    spec_of,
+    shape_memo_entry,
+    shape_memo_stack,
+    sizes_of_entry,
+    symbolic_size,
 )
 from ._memory import shares_memory
 from ._numpy_locks import is_locked, is_read_only_refusal
@@ -54,9 +69,7 @@ from ._wrappers import (
     is_ndarray,
     make_owned,
     make_shared,
-    runtime_class,
     set_value,
-    subscript_parts,
 )
 
 __all__ = ["checked", "involves_contract"]
@@ -64,16 +77,8 @@ __all__ = ["checked", "involves_contract"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# Slot kinds.
-SHARED: Final = 0  # Shared[...]: a borrow; an Owned is accepted too
-OWNED: Final = 1  # Owned[...]: moved in
-ARRAY: Final = 2  # a bare jaxtyping annotation or array class: dtype and shape only
-OTHER: Final = 3  # anything else: checked by beartype
-CONTAINER: Final = 4  # tuple/list/dict/NamedTuple/dataclass holding wrappers: its leaves are slots
-
-_KIND_NAMES: Final = {SHARED: "Shared", OWNED: "Owned"}
-#: What symbolic axis expressions may call ("min(n,2)"), as under jaxtyping.
-_AXIS_BUILTINS: Final = {"min": min, "max": max, "abs": abs, "int": int, "round": round}
+#: The memo key under which a call's arguments wait for f-string axes ("{dim}"); never an axis name.
+ARGUMENTS: Final = "{arguments}"
 _NO_VALUE: Final = object()
 _Tensor = torch.Tensor
 _ndarray = np.ndarray
@@ -100,42 +105,6 @@ class Slot:
 # Compiling annotations
 
 
-def _wrapper_parts(hint: object) -> tuple[int, object] | None:
-    """``(kind, payload)`` for ``Shared``/``Owned`` annotations, subscripted or bare."""
-    if hint is Shared:
-        return SHARED, np.ndarray | torch.Tensor
-    if hint is Owned:
-        return OWNED, np.ndarray | torch.Tensor
-    parts = subscript_parts(hint)
-    if parts is None:
-        return None
-    origin, payload = parts
-    return (OWNED if origin is Owned else SHARED), payload
-
-
-def _without_none(hint: object) -> tuple[object, bool]:
-    if typing.get_origin(hint) in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        members = [m for m in typing.get_args(hint) if m is not type(None)]
-        if len(members) < len(typing.get_args(hint)) and len(members) == 1:
-            return members[0], True
-    return hint, False
-
-
-def _is_array_class(hint: object) -> bool:
-    origin = runtime_class(hint)
-    return is_class(origin) and issubclass(origin, np.ndarray | torch.Tensor)
-
-
-def involves_contract(hint: object) -> bool:
-    """Whether an annotation uses `Shared`/`Owned` or jaxtyping (what the import hook looks for)."""
-    inner, _ = _without_none(hint)
-    if _wrapper_parts(inner) is not None or is_jaxtyping_annotation(inner):
-        return True
-    if is_container_hint(inner, involves_contract):  # NamedTuple and dataclass fields too
-        return True
-    return any(involves_contract(arg) for arg in typing.get_args(inner))
-
-
 def _compile_leaf(path: str, hint: object) -> Slot:
     return dataclasses.replace(_compile_hint(path, None, hint), in_container=True)
 
@@ -159,23 +128,31 @@ def _holds_owned(slot: Slot) -> bool:
 
 
 def _compile_hint(name: str, position: int | None, hint: object) -> Slot:
-    inner, optional = _without_none(hint)
-    parts = _wrapper_parts(inner)
-    if parts is not None:
-        kind, payload = parts
-        return Slot(name, position, kind, spec_of(payload), hint, optional)
-    if is_jaxtyping_annotation(inner) or _is_array_class(inner):
-        return Slot(name, position, ARRAY, spec_of(inner), hint, optional)
-    if is_container_hint(inner, involves_contract):
-        tree = compile_container(inner, name, _compile_leaf, involves_contract)
-        return Slot(name, position, CONTAINER, None, hint, optional, tree=tree)
-    return Slot(name, position, OTHER, None, hint, optional)
+    reading = read(hint)
+    tree = None
+    if reading.kind == CONTAINER:
+        tree = compile_container(reading.payload, name, _compile_leaf, involves_contract)
+    return Slot(name, position, reading.kind, reading.spec, hint, reading.optional, tree=tree)
 
 
-def _resolved_hints(function: Callable[..., Any]) -> dict[str, Any]:
+def _uses_arguments(spec: ArraySpec | None) -> bool:
+    """Whether a spec has f-string axes (``"{dim}"``), which read the call's arguments."""
+    if spec is None:
+        return False
+    if spec.members is not None:
+        return any(_uses_arguments(member) for member in spec.members)
+    dims = (spec.prefix or ()) + spec.suffix
+    return any(
+        kind in (SYMBOLIC, BROADCAST_SYMBOLIC) and "{" in str(argument) for kind, argument in dims
+    )
+
+
+def _resolved_hints(
+    function: Callable[..., Any], local_names: dict[str, Any] | None
+) -> dict[str, Any]:
     """The function's annotations, evaluated; a NameError propagates (the name may come later)."""
     try:
-        return typing.get_type_hints(function, include_extras=True)
+        return resolved_hints(function, local_names)
     except NameError:
         raise
     except (TypeError, SyntaxError, AttributeError) as error:
@@ -195,8 +172,10 @@ class _Signature(typing.NamedTuple):
     named: frozenset[str]
 
 
-def _compile_signature(function: Callable[..., Any]) -> _Signature:
-    hints = _resolved_hints(function)
+def _compile_signature(
+    function: Callable[..., Any], local_names: dict[str, Any] | None
+) -> _Signature:
+    hints = _resolved_hints(function, local_names)
     slots: list[Slot] = []
     defaults: dict[str, object] = {}
     checked_defaults: dict[str, object] = {}
@@ -275,14 +254,12 @@ def _match_dims(
         elif kind == BROADCAST_FIXED:
             if size not in (1, argument):
                 return f"an axis is {size} where the annotation allows 1 or {argument}"
-        else:  # symbolic: evaluated against the integer sizes bound so far
+        elif kind == SYMBOLIC or size != 1:  # "n+1"; "#n+1" is also met by a size of 1
             names = {key: value for key, value in memo.items() if isinstance(value, int)}
             try:
-                expected = eval(argument, {"__builtins__": _AXIS_BUILTINS}, names)
-            except NameError:
-                return f"axis {argument} refers to an axis no earlier argument bound"
-            except Exception as error:  # the expression's own failure: n//k with k == 0
-                return f"axis {argument} cannot be evaluated ({type(error).__name__}: {error})"
+                expected = symbolic_size(argument, names, memo.get(ARGUMENTS))
+            except SymbolicAxisError as error:
+                return str(error)
             if size != expected:
                 return f"axis {argument} is {size} here but evaluates to {expected}"
     return None
@@ -350,7 +327,12 @@ def _check_array(spec: ArraySpec, value: Any, memo: dict[str, Any]) -> tuple[str
         dtype = value.dtype
         if spec.torch_dtypes is not None and dtype not in spec.torch_dtypes:
             return "dtype", f"got {dtype}"
-        shape: tuple[int, ...] = value.shape  # torch.Size is a tuple
+        if spec.prefix is None:
+            return None
+        try:
+            shape: tuple[int, ...] = value.shape  # torch.Size is a tuple
+        except RuntimeError:  # a nested tensor of the strided layout has no single shape
+            return "shape", "a nested tensor with the strided layout has no shape to check"
     elif is_ndarray(value):
         names = spec.numpy_dtype_names
         if names is not None and numpy_dtype_name(value.dtype) not in names:
@@ -441,7 +423,9 @@ class _Checker:
         "defaults",
         "exhaustive",
         "function",
+        "local_names",
         "named",
+        "needs_arguments",
         "needs_overlap",
         "positional_names",
         "recent_returns",
@@ -451,9 +435,17 @@ class _Checker:
         "var_positional",
     )
 
-    def __init__(self, function: Callable[..., Any], *, exhaustive: bool) -> None:
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        *,
+        exhaustive: bool,
+        decorating_frame: types.FrameType | None = None,
+    ) -> None:
         self.function = function
         self.exhaustive = exhaustive
+        self.local_names: dict[str, Any] | None = None
+        self.needs_arguments = False
         self.positional_names = [
             parameter.name
             for parameter in inspect.signature(function).parameters.values()
@@ -465,18 +457,32 @@ class _Checker:
             collections.deque(maxlen=16)
         )
         self.slots: tuple[Slot, ...] | None = None
-        # A name defined later (the method's own class) is resolved at the first call instead.
-        with contextlib.suppress(NameError):
+        try:
             self._compile()
+        except NameError:
+            # A string annotation may name a class local to the decorating scope (as beartype
+            # resolves it), or one defined later (the method's own class): the names where the
+            # function was decorated are kept, and tried again now and at the first call.
+            if decorating_frame is not None and decorating_frame.f_locals is not (
+                decorating_frame.f_globals
+            ):
+                self.local_names = decorating_frame.f_locals
+            with contextlib.suppress(NameError):
+                self._compile()
 
     def _compile(self) -> None:
-        signature = _compile_signature(self.function)
+        signature = _compile_signature(self.function, self.local_names)
         self.return_slot = signature.return_slot
         self.defaults = signature.defaults
         self.checked_defaults = signature.checked_defaults
         self.var_positional = signature.var_positional
         self.var_keyword = signature.var_keyword
         self.named = signature.named
+        self.needs_arguments = any(
+            _uses_arguments(slot.spec)
+            for slot in (*signature.slots, signature.return_slot)
+            if slot is not None
+        )
         self.needs_overlap = any(_holds_owned(slot) for slot in signature.slots) or (
             self.return_slot is not None and _holds_owned(self.return_slot)
         )
@@ -513,9 +519,44 @@ class _Checker:
             ]
         return (*slots, *extra) if extra else slots
 
-    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:  # noqa: PLR0915  # one pass over the slots, kept flat for speed
-        slots = self.slots if self.slots is not None else self._compiled_slots()
+    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Check one call and make it, under this call's jaxtyping memo when jaxtyping is loaded.
+
+        The memo is jaxtyping's own, so ``isinstance(x, Float[Tensor, "b"])`` in the body, and a
+        beartype-checked function it calls, see the axis sizes this call bound (as under jaxtyped).
+        """
+        if self.slots is None:
+            self._compiled_slots()
+        stack = shape_memo_stack()
         memo: dict[str, Any] = {}
+        if self.needs_arguments:
+            memo[ARGUMENTS] = self._arguments(args, kwargs)
+        if stack is None:
+            return self._call(args, kwargs, memo, None)
+        stack.append((memo, {}, {}, memo.get(ARGUMENTS, {})))
+        depth = len(stack)
+        try:
+            return self._call(args, kwargs, memo, stack)
+        finally:
+            del stack[depth - 1 :]  # ours, and whatever a failing body left above it
+
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The call's arguments by parameter name, defaults applied, for f-string axes."""
+        try:
+            bound = inspect.signature(self.function).bind(*args, **kwargs)
+        except TypeError:
+            return {}  # the call itself is wrong: the function's own call reports that
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def _call(  # noqa: PLR0915  # one pass over the slots, kept flat for speed
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        memo: dict[str, Any],
+        stack: list[Any] | None,
+    ) -> Any:
+        slots = self.slots if self.slots is not None else self._compiled_slots()
         nargs = len(args)
         if self.var_positional is not None or self.var_keyword is not None:
             slots = self._with_variadic(slots, nargs, kwargs)
@@ -569,6 +610,8 @@ class _Checker:
         if moves or replacements:
             args, kwargs = self._apply(args, kwargs, moves, replacements)
         loans = self._lend(borrowed, numpy_borrows) if is_active() else ()
+        if stack is not None and any(key[:1] == "*" for key in memo):
+            stack[-1] = shape_memo_entry(memo, stack[-1][3])  # jaxtyping keeps *name apart
         try:
             result = self.function(*args, **kwargs)
         except ValueError as error:
@@ -596,6 +639,8 @@ class _Checker:
                     self.function, slot.name, after, "a write the version counter cannot see"
                 )
         if self.return_slot is not None:
+            if stack is not None:  # the body's isinstance checks may have bound more axes
+                memo = sizes_of_entry(stack[-1])
             self._check_return(
                 result,
                 memo,
@@ -737,13 +782,15 @@ class _Checker:
         values: list[tuple[Slot, object]],
         moved: dict[str, object] | None,
     ) -> Any:
-        cls = value.__class__
+        cls: type[object] = type(
+            typing.cast("object", value)
+        )  # not value.__class__, which an object can claim to be anything
         if slot.kind == OWNED:
             if cls is not Owned:
                 raise messages.wrong_kind(self.function, slot, value)
-        elif cls is not Shared and cls is not Owned and not isinstance(value, Shared):
+        elif cls is not Shared and cls is not Owned and not issubclass(cls, Shared):
             raise messages.wrong_kind(self.function, slot, value)
-        inner = value._value  # pyright: ignore[reportPrivateUsage]
+        inner = value._value
         if inner is MOVED:
             raise messages.used_after_move(self.function, slot.name)
         assert slot.spec is not None
@@ -944,6 +991,14 @@ def _is_bearable(value: object, hint: object) -> bool:
 # The decorator
 
 
+def _decorating_frame() -> types.FrameType | None:
+    """The frame that applied ``@checked``: the first one outside this module."""
+    frame: types.FrameType | None = sys._getframe(1)  # pyright: ignore[reportPrivateUsage]  # the only way to see the decorating scope
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    return frame
+
+
 def _disabled() -> bool:
     return os.environ.get("ALIASGUARD_DISABLE", "") not in ("", "0")
 
@@ -1012,11 +1067,15 @@ def checked(
         )
         if any(runs_later(target) for runs_later in deferred):
             raise TypeError(messages.deferred_body(target))
-        checker = _Checker(target, exhaustive=exhaustive)
+        checker = _Checker(target, exhaustive=exhaustive, decorating_frame=_decorating_frame())
         call = checker.call
+        function = target
 
         @functools.wraps(target)
         def checked_function(*args: P.args, **kwargs: P.kwargs) -> R:
+            __tracebackhide__ = True  # pytest opens the traceback at the caller's frame
+            if checked_function.__dict__.get("__no_type_check__"):
+                return function(*args, **kwargs)  # typing.no_type_check applied on top
             return call(args, kwargs)  # type: ignore[no-any-return]
 
         # Marks the function, so the import hook never wraps it twice.

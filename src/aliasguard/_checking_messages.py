@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ._annotation_compat import union_members
 from ._errors import AliasingError, AnnotationError
 
 if TYPE_CHECKING:
@@ -24,12 +25,17 @@ def function_name(function: Callable[..., Any]) -> str:
 def describe(value: Any) -> str:
     """A value's kind, dtype, shape and device: what an error shows instead of the data."""
     if isinstance(value, torch.Tensor):
-        return f"{str(value.dtype).removeprefix('torch.')} Tensor of shape {tuple(value.shape)} on {value.device}"
-    from ._wrappers import is_ndarray, is_shared, unwrap_unchecked
+        dtype = str(value.dtype).removeprefix("torch.")
+        try:
+            shape = f"of shape {tuple(value.shape)}"
+        except RuntimeError:  # a nested tensor of the strided layout has no single shape
+            shape = f"(nested, {value.size(0)} tensors)"
+        return f"{dtype} Tensor {shape} on {value.device}"
+    from ._wrappers import Shared, is_ndarray, unwrap_unchecked
 
     if is_ndarray(value):
         return f"{value.dtype} ndarray of shape {value.shape}"
-    if is_shared(value):
+    if issubclass(type(value), Shared):  # type(), not __class__, which an object can fake
         return f"{type(value).__name__} of {described(unwrap_unchecked(value))}"
     return type(value).__name__
 
@@ -41,7 +47,16 @@ def described(value: Any) -> str:
 
 
 def _annotation_text(slot: Slot) -> str:
-    hint = slot.hint
+    return hint_text(slot.hint)
+
+
+def hint_text(hint: object) -> str:
+    """An annotation as messages show it: ``Shared[Float[Tensor, 'n']] | None``."""
+    members = union_members(hint)
+    if members is not None:
+        return " | ".join(hint_text(member) for member in members)
+    if hint is type(None):
+        return "None"
     if isinstance(hint, type) and hint.__module__ == "aliasguard":
         return repr(hint).removeprefix("aliasguard.")
     return getattr(hint, "__name__", None) or repr(hint)
@@ -92,7 +107,8 @@ def wrong_kind(function: Callable[..., Any], slot: Slot, value: object) -> Annot
 
     expected = _annotation_text(slot)
     target = "the return" if slot.name.startswith("return") else "the parameter"
-    if isinstance(value, Shared) and not isinstance(value, Owned):
+    kind = type(value)  # not value.__class__, which an object can fake
+    if issubclass(kind, Shared) and not issubclass(kind, Owned):
         found = (
             f"{described(value)} (a borrow): memory someone else holds cannot be handed over "
             f"as owned. Pass own(x) for a fresh copy, or annotate {target} Shared[...]"
@@ -128,10 +144,13 @@ def borrow_written(
     function: Callable[..., Any], parameter: str, value: object, how: str
 ) -> AliasingError:
     message = (
-        f"{function_name(function)} wrote into its Shared parameter {parameter!r} (borrow rule): "
-        f"{how} changed this {describe(value)}, which the caller only lent. "
-        f"Write into a copy ({_copy_hint(value)}), or annotate the parameter Owned[...].\n"
-        "  The caller's data has already been modified: this error reports the call that did it."
+        f"{function_name(function)}: its Shared parameter {parameter!r} (borrow rule) changed "
+        f"while lent: {how} changed this {describe(value)} during the call, which the caller "
+        "only lent. If the function wrote it, write into a copy "
+        f"({_copy_hint(value)}) or annotate the parameter Owned[...]; if another thread did, "
+        "do not write memory while it is lent.\n"
+        "  The caller's data has already been modified: this error reports the call it changed "
+        "during."
     )
     return AliasingError(
         message, function=function_name(function), parameter=parameter, rule="borrow"

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
+from ._annotation_compat import without_none
+
 __all__ = [
     "Leaf",
     "Node",
@@ -97,7 +99,7 @@ def compile_container(
     arguments = typing.get_args(hint)
 
     def member(sub_hint: object, sub_path: str) -> Node | Leaf:
-        inner, sub_optional = _without_none(sub_hint)
+        inner, sub_optional = without_none(sub_hint)
         if is_container_hint(inner, involves_contract):
             return compile_container(
                 inner, sub_path, compile_leaf, involves_contract, optional=sub_optional
@@ -130,16 +132,6 @@ def compile_container(
     names = tuple(fields)
     members = tuple(member(fields[name], f"{path}.{name}") for name in names)
     return Node(RECORD, hint, hint, members, fields=names, optional=optional)
-
-
-def _without_none(hint: object) -> tuple[object, bool]:
-    import types
-
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        members = [m for m in typing.get_args(hint) if m is not type(None)]
-        if len(members) < len(typing.get_args(hint)) and len(members) == 1:
-            return members[0], True
-    return hint, False
 
 
 class ContainerMismatch(Exception):  # noqa: N818  # a signal to the checker, never raised to users

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import torch
 
-from ._checking import checked, involves_contract
+from ._annotations import involves_contract, resolved_hints
+from ._checking import checked
 from ._errors import AliasGuardError, AliasingError, AnnotationError
 from ._numpy_locks import is_locked
 from ._optional import missing_extra
@@ -244,7 +245,7 @@ def _unchecked(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def _has_contract(function: Callable[..., Any]) -> bool:
     try:
-        hints = typing.get_type_hints(function, include_extras=True)
+        hints = resolved_hints(function)
     except (NameError, TypeError):
         return True  # call_arguments reports the annotation it cannot resolve
     return any(involves_contract(hint) for hint in hints.values())

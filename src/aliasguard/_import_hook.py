@@ -17,7 +17,8 @@ import typing
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ._checking import checked, involves_contract
+from ._annotations import involves_contract, resolved_hints
+from ._checking import checked
 
 __all__ = ["ImportHook", "install_import_hook"]
 
@@ -27,7 +28,7 @@ def _contract_hints(function: Callable[..., Any]) -> bool | str:
     if getattr(function, "__aliasguard_checked__", False):
         return False
     try:
-        hints = typing.get_type_hints(function, include_extras=True)
+        hints = resolved_hints(function)
     except Exception as error:  # names imported only under TYPE_CHECKING, typos
         return f"{type(error).__name__}: {error}"
     return any(involves_contract(hint) for hint in hints.values())

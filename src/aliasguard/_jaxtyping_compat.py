@@ -10,7 +10,8 @@ these classes should need a change here and nowhere else.
 
 from __future__ import annotations
 
-import types
+import builtins
+import sys
 import typing
 from dataclasses import dataclass
 from typing import Any, Final
@@ -18,17 +19,31 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from ._annotation_compat import is_class, ndarray_scalar_type
+from ._annotation_compat import (
+    is_class,
+    is_jaxtyping_annotation,
+    ndarray_scalar_type,
+    union_members,
+)
 
 __all__ = [
     "ANONYMOUS",
+    "BROADCAST_FIXED",
     "BROADCAST_NAMED",
+    "BROADCAST_SYMBOLIC",
     "FIXED",
     "NAMED",
     "SYMBOLIC",
     "ArraySpec",
+    "SymbolicAxisError",
     "is_jaxtyping_annotation",
+    "numpy_dtype_name",
+    "shape_memo_entry",
+    "shape_memo_stack",
+    "sizes_of_entry",
     "spec_of",
+    "symbolic_names",
+    "symbolic_size",
 ]
 
 # Dimension kinds, as small ints for the per-call loop.
@@ -38,6 +53,7 @@ ANONYMOUS: Final = 2
 BROADCAST_NAMED: Final = 3  # "#b": size 1, or the size bound to b
 SYMBOLIC: Final = 4  # "b+1": evaluated against the sizes bound so far
 BROADCAST_FIXED: Final = 5  # "#3": size 1 or 3
+BROADCAST_SYMBOLIC: Final = 6  # "#n+1": size 1, or what n+1 evaluates to
 
 Dim = tuple[int, Any]  # (kind, name | size | expression)
 
@@ -82,22 +98,6 @@ class ArraySpec:
         return self.prefix is not None
 
 
-def _jaxtyping() -> types.ModuleType | None:
-    import sys
-
-    return sys.modules.get("jaxtyping")
-
-
-def is_jaxtyping_annotation(annotation: object) -> bool:
-    """Whether ``annotation`` is a jaxtyping array annotation (``Float[Tensor, "b c"]``)."""
-    jaxtyping = _jaxtyping()
-    return (
-        jaxtyping is not None
-        and is_class(annotation)
-        and issubclass(annotation, jaxtyping.AbstractArray)
-    )
-
-
 def _all_torch_dtypes() -> list[torch.dtype]:
     return [value for value in vars(torch).values() if isinstance(value, torch.dtype)]
 
@@ -126,7 +126,7 @@ def _compile_dims(
         elif isinstance(dim, parsed._FixedDim):
             target.append((BROADCAST_FIXED if dim.broadcastable else FIXED, dim.size))
         elif isinstance(dim, parsed._SymbolicDim):
-            target.append((SYMBOLIC, dim.elem))
+            target.append((BROADCAST_SYMBOLIC if dim.broadcastable else SYMBOLIC, dim.elem))
         elif isinstance(dim, parsed._NamedDim):
             if dim.treepath:
                 msg = (
@@ -145,9 +145,13 @@ def _compile_dims(
 
 
 def _array_class(annotation: object) -> type | tuple[type, ...]:
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+    if annotation is typing.Any or annotation is object:
+        # Float[Any, "n"] (and an unbound TypeVar, which jaxtyping reads as Any): any array.
+        return (np.ndarray, torch.Tensor)
+    members = union_members(annotation)
+    if members is not None:
         classes: list[type] = []
-        for member in typing.get_args(annotation):
+        for member in members:
             found = _array_class(member)
             classes.extend(found if isinstance(found, tuple) else (found,))
         return tuple(classes)
@@ -186,8 +190,9 @@ def spec_of(annotation: object) -> ArraySpec:
             else getattr(annotation, "__name__", repr(annotation))
         )
         members = None
-        if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-            members = tuple(spec_of(member) for member in typing.get_args(annotation))
+        union = union_members(annotation)
+        if union is not None:
+            members = tuple(spec_of(member) for member in union)
             name = " | ".join(member.description for member in members)
         return ArraySpec(annotation, array_class, None, names, None, None, (), name, members)
     from jaxtyping import _array_types as parsed  # private: the any-dtype sentinel
@@ -223,7 +228,112 @@ def _class_name(array_type: object) -> str:
     return getattr(array_type, "__name__", repr(array_type))
 
 
+_PLAIN_VOID: Final = np.dtype(np.void)
+
+
 def numpy_dtype_name(dtype: np.dtype[Any]) -> str:
-    """jaxtyping's name for a NumPy dtype: its scalar type's name (``bool``, not ``bool_``)."""
+    """jaxtyping's name for a NumPy dtype: its scalar type's name (``bool``, not ``bool_``).
+
+    A structured dtype is named by its description (``[('a', '<f4'), ('b', '<i4')]``), which is
+    what ``make_numpy_struct_dtype`` annotations list.
+    """
     name = dtype.type.__name__
-    return "bool" if name == "bool_" else name
+    if name == "bool_":
+        return "bool"
+    if name == "void" and dtype is not _PLAIN_VOID:
+        return str(dtype)
+    return name
+
+
+# ----------------------------------------------------------------------------------------------
+# Symbolic axes: "b+1", "min(n,2)", and f-string axes that name arguments: "{dim}", "{self.n}".
+
+
+class SymbolicAxisError(Exception):
+    """A symbolic axis that cannot be evaluated; the message says why, for the checker's error."""
+
+
+def symbolic_names(expression: str) -> tuple[str, ...]:
+    """The axis names a symbolic axis reads (builtins such as ``min`` excluded)."""
+    try:
+        code = compile(expression, "<jaxtyping dimension>", "eval")
+    except SyntaxError:
+        return ()
+    return tuple(name for name in code.co_names if not hasattr(builtins, name))
+
+
+def symbolic_size(expression: str, sizes: dict[str, Any], arguments: dict[str, Any] | None) -> Any:
+    """What a symbolic axis evaluates to, under jaxtyping's rules.
+
+    An f-string part (``{dim}``) is filled in from the call's arguments first; the text is then
+    evaluated with the sizes bound so far as its names, Python's builtins included (jaxtyping's
+    ``"min(n,2)"``).
+
+    Raises:
+        SymbolicAxisError: the expression names an unbound axis or argument, or fails itself.
+    """
+    if "{" in expression:
+        if arguments is None:
+            msg = f"axis {expression} names arguments, and there are none here"
+            raise SymbolicAxisError(msg)
+        try:
+            expression = eval("f" + repr(expression), dict(arguments))
+        except NameError as error:
+            msg = f"axis {expression} names {error.name!r}, which is not an argument"
+            raise SymbolicAxisError(msg) from None
+        except Exception as error:
+            msg = f"axis {expression} cannot be filled in ({type(error).__name__}: {error})"
+            raise SymbolicAxisError(msg) from None
+    try:
+        return eval(expression, {"__builtins__": builtins}, sizes)
+    except NameError:
+        msg = f"axis {expression} refers to an axis no earlier argument bound"
+        raise SymbolicAxisError(msg) from None
+    except Exception as error:  # the expression's own failure: n//k with k == 0
+        msg = f"axis {expression} cannot be evaluated ({type(error).__name__}: {error})"
+        raise SymbolicAxisError(msg) from None
+
+
+# ----------------------------------------------------------------------------------------------
+# jaxtyping's per-call memo: `isinstance(x, Float[Tensor, "b"])` inside a checked body, and
+# beartype-checked annotations, see the axis sizes the call bound, as under jaxtyped.
+
+
+def shape_memo_stack() -> list[Any] | None:
+    """This thread's stack of jaxtyping memos, or ``None`` while jaxtyping is not imported.
+
+    An entry is ``(sizes, variadic sizes, pytree structures, arguments)``. `@checked` pushes one per
+    call, holding the sizes it bound (see `shape_memo_entry`), and pops it when the body returns.
+    """
+    storage = sys.modules.get("jaxtyping._storage")
+    if storage is None:
+        return None
+    local: Any = storage._shape_storage
+    try:
+        stack: list[Any] = local.memo_stack
+    except AttributeError:
+        stack = local.memo_stack = []
+    return stack
+
+
+def shape_memo_entry(sizes: dict[str, Any], arguments: dict[str, Any]) -> tuple[Any, ...]:
+    """jaxtyping's memo entry for this call's bindings, ``*name`` variadics split off.
+
+    Without variadic bindings the entry holds ``sizes`` itself, so bindings the body makes through
+    ``isinstance`` are seen by the return check, as under jaxtyped.
+    """
+    if not any(key[:1] == "*" for key in sizes):
+        return (sizes, {}, {}, arguments)
+    single = {key: value for key, value in sizes.items() if key[:1] != "*"}
+    variadic = {key[1:]: value for key, value in sizes.items() if key[:1] == "*"}
+    return (single, variadic, {}, arguments)
+
+
+def sizes_of_entry(entry: tuple[Any, ...]) -> dict[str, Any]:
+    """The bindings of a memo entry, in the checker's form (``*name`` for variadics)."""
+    single, variadic = entry[0], entry[1]
+    if not variadic:
+        return typing.cast("dict[str, Any]", single)
+    sizes = dict(single)
+    sizes.update({"*" + key: value for key, value in variadic.items()})
+    return sizes

@@ -10,7 +10,6 @@ this module, and re-exports `from_annotation`).
 from __future__ import annotations
 
 import math
-import types
 import typing
 import warnings
 from collections.abc import Callable, Iterable
@@ -22,7 +21,8 @@ import torch
 from hypothesis import reject, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from ._annotation_compat import is_class, ndarray_scalar_type
+from ._annotation_compat import is_class, ndarray_scalar_type, union_members
+from ._annotations import KIND_NAMES, is_array_annotation, wrapper_parts
 from ._convert import own, share
 from ._dtypes import DtypeInfo, numpy_dtype_of, resolve_dtype
 from ._jaxtyping_compat import (
@@ -32,12 +32,14 @@ from ._jaxtyping_compat import (
     FIXED,
     NAMED,
     ArraySpec,
+    SymbolicAxisError,
     Variadic,
-    is_jaxtyping_annotation,
     numpy_dtype_name,
     spec_of,
+    symbolic_names,
+    symbolic_size,
 )
-from ._wrappers import Owned, Shared, is_ndarray, runtime_class, subscript_parts
+from ._wrappers import Owned, Shared, is_ndarray
 
 if TYPE_CHECKING:
     from .strategies import DtypeSpec
@@ -173,30 +175,6 @@ def _annotation_text(annotation: object) -> str:
     return repr(annotation)
 
 
-def union_members(annotation: object) -> tuple[object, ...] | None:
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        return typing.get_args(annotation)
-    return None
-
-
-def _wrapper_parts(annotation: object) -> tuple[str, object] | None:
-    """``(wrapper name, payload)`` for ``Shared``/``Owned`` annotations, subscripted or bare."""
-    if annotation is Shared or annotation is Owned:
-        return annotation.__name__, np.ndarray | torch.Tensor
-    parts = subscript_parts(annotation)
-    if parts is None:
-        return None
-    origin, payload = parts
-    return origin.__name__, payload
-
-
-def is_array_annotation(annotation: object) -> bool:
-    if _wrapper_parts(annotation) is not None or is_jaxtyping_annotation(annotation):
-        return True
-    origin = runtime_class(annotation)
-    return is_class(origin) and issubclass(origin, np.ndarray | torch.Tensor)
-
-
 def _admits(scalar_type: type | None, info: DtypeInfo) -> bool:
     if scalar_type is None:
         return True  # Any, a TypeVar: every dtype
@@ -288,9 +266,9 @@ def compile_annotation(annotation: object, restriction: frozenset[str] | None) -
             optional = True
             continue
         text = _annotation_text(member)
-        parts = _wrapper_parts(member)
+        parts = wrapper_parts(member)
         if parts is not None:
-            targets += _compile_payload(parts[0], parts[1], restriction, text)
+            targets += _compile_payload(KIND_NAMES[parts[0]], parts[1], restriction, text)
         elif is_array_annotation(member):
             targets += _compile_payload(None, member, restriction, text)
         else:
@@ -387,17 +365,20 @@ def _draw_dim(draw: st.DrawFn, kind: int, argument: Any, memo: Memo) -> int:
 
 def _draw_symbolic(draw: st.DrawFn, expression: str, memo: Memo) -> int:
     """A symbolic axis (``"b+1"``): its names bound first (drawn when unbound), then evaluated."""
-    try:
-        code = compile(expression, "<jaxtyping dimension>", "eval")
-    except SyntaxError:
-        code = None
-    for name in () if code is None else code.co_names:
+    if "{" in expression:
+        msg = (
+            f"from_annotation() cannot draw the axis {expression!r}: it names the call's "
+            "arguments (an f-string axis), which a drawn value does not have. Pass a strategy "
+            "of your own for this parameter."
+        )
+        raise InvalidArgument(msg)
+    for name in symbolic_names(expression):
         if _bound_size(memo, name) is None:
             memo[name] = draw(_SIDES)
     sizes = {name: value for name, value in memo.items() if isinstance(value, int)}
     try:
-        size: object = eval(expression, {"__builtins__": {}}, sizes)
-    except Exception as error:
+        size: object = symbolic_size(expression, sizes, None)
+    except SymbolicAxisError as error:
         msg = (
             f"from_annotation() cannot evaluate the axis {expression!r} ({error}): symbolic axes "
             "combine axis names with arithmetic, like 'b+1'. Correct the annotation."

@@ -17,15 +17,14 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from typing_extensions import TypeIs
 
+from ._annotations import names_an_array, resolved_hints
 from ._checking_messages import unresolvable_annotations
 from ._strategy_annotations import (
     Compiled,
     Memo,
     compile_annotation,
     compiled_values,
-    is_array_annotation,
     resolve_restriction,
-    union_members,
 )
 
 if TYPE_CHECKING:
@@ -85,8 +84,7 @@ def _plan_parameter(
             f"overrides={{{parameter.name!r}: <strategy>}}."
         )
         raise InvalidArgument(msg)
-    members = union_members(hint) or (hint,)
-    if any(is_array_annotation(member) for member in members):
+    if names_an_array(hint):
         return _Parameter(parameter.name, compile_annotation(hint, restriction), None, has_default)
     if has_default:
         return None  # keeps its default: from_type(str) would draw devices and modes at random
@@ -110,8 +108,8 @@ def _plan_signature(
 ) -> tuple[_Parameter, ...]:
     name = _function_name(function)
     try:
-        hints = typing.get_type_hints(function, include_extras=True)
-    except (NameError, TypeError) as error:
+        hints = resolved_hints(function)
+    except (NameError, TypeError, SyntaxError, AttributeError) as error:
         raise InvalidArgument(unresolvable_annotations(function, error)) from None
     try:
         parameters = inspect.signature(function).parameters

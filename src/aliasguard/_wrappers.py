@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import sys
-import types
 import typing
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, final
@@ -23,7 +22,7 @@ import numpy as np
 import torch
 from typing_extensions import Never, TypeIs
 
-from ._annotation_compat import is_class, resolve_alias
+from ._annotation_compat import is_class, is_jaxtyping_annotation, resolve_alias, union_members
 from ._errors import AliasingError
 from ._torch_compat import storage_has_other_tensors
 
@@ -439,13 +438,10 @@ def _array_class_of(payload: object) -> type | None:
     origin = runtime_class(payload)
     if is_class(origin) and issubclass(origin, np.ndarray | torch.Tensor):
         return typing.cast("type", origin)
-    jaxtyping = sys.modules.get("jaxtyping")
-    if (
-        jaxtyping is not None
-        and isinstance(payload, type)
-        and issubclass(payload, jaxtyping.AbstractArray)
-    ):
+    if is_jaxtyping_annotation(payload):
         array_type: object = getattr(payload, "array_type", None)
+        if array_type is typing.Any:  # Float[Any, "n"]: an array of either library
+            return np.ndarray
         return _array_class_of(array_type)
     return None
 
@@ -454,8 +450,8 @@ def _payload_check(payload: object) -> object:
     """What ``isinstance`` gets for the payload: the annotation itself, or its runtime class."""
     if payload is typing.Any:
         return (np.ndarray, torch.Tensor)
-    if isinstance(payload, types.UnionType) or typing.get_origin(payload) is typing.Union:
-        members = typing.get_args(payload)
+    members = union_members(payload)
+    if members is not None:
         return tuple(_payload_check(member) for member in members)
     if _array_class_of(payload) is None:
         msg = (
@@ -470,11 +466,10 @@ def _payload_check(payload: object) -> object:
 
 
 def _payload_name(payload: object) -> str:
-    if typing.get_origin(payload) is typing.Union:
+    members = union_members(payload)
+    if members is not None:
         # typing.Union[A, B] == A | B: name both spellings alike, whichever built the cache entry.
-        return " | ".join(_payload_name(member) for member in typing.get_args(payload))
-    if isinstance(payload, types.UnionType):
-        return " | ".join(_payload_name(member) for member in typing.get_args(payload))
+        return " | ".join(_payload_name(member) for member in members)
     if payload is typing.Any:
         return "Any"
     resolved = runtime_class(payload)
@@ -555,14 +550,10 @@ def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
 
 def _cache_key(payload: object) -> object:
     """A key equal for equal annotations: jaxtyping builds a new class for each ``Float[...]``."""
-    if isinstance(payload, types.UnionType) or typing.get_origin(payload) is typing.Union:
-        return frozenset(_cache_key(member) for member in typing.get_args(payload))
-    jaxtyping = sys.modules.get("jaxtyping")
-    if (
-        jaxtyping is not None
-        and isinstance(payload, type)
-        and issubclass(payload, jaxtyping.AbstractArray)
-    ):
+    members = union_members(payload)
+    if members is not None:
+        return frozenset(_cache_key(member) for member in members)
+    if is_jaxtyping_annotation(payload):
         attributes = ("__name__", "array_type", "dtypes", "dim_str")
         return ("jaxtyping", *(getattr(payload, name, None) for name in attributes))
     return payload

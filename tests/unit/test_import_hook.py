@@ -72,7 +72,10 @@ def test_hook_checks_annotated_functions_and_methods(package: str) -> None:
         f"{package}.stages.Model.scale",
     ]
     written = np.array([-1.0, 0.5, 2.0], dtype=np.float32)
-    with pytest.raises(AliasingError, match=r"clip\(\) wrote into its Shared parameter 'x'"):
+    with pytest.raises(
+        AliasingError,
+        match=r"clip\(\): its Shared parameter 'x' \(borrow rule\) changed while lent",
+    ):
         stages.clip(aliasguard.share(written))
     source = np.array([-1.0, 0.5, 2.0], dtype=np.float32)
     assert stages.total(aliasguard.share(source)) == pytest.approx(1.5)
@@ -184,7 +187,10 @@ def test_nested_classes_and_properties_are_checked_and_unreadable_hints_listed(
     ]
     assert "NameError" in hook.skipped[0][1]
     assert "coroutine or generator" in hook.skipped[1][1]
-    with pytest.raises(AliasingError, match=r"clip\(\) wrote into its Shared parameter 'x'"):
+    with pytest.raises(
+        AliasingError,
+        match=r"clip\(\): its Shared parameter 'x' \(borrow rule\) changed while lent",
+    ):
         shapes.Outer.Inner().clip(aliasguard.share(np.full(3, 2.0, dtype=np.float32)))
     first = shapes.Outer().latest
     with pytest.raises(AliasingError, match="returned earlier, which is still alive"):
@@ -200,5 +206,8 @@ def test_a_package_imported_before_the_hook_has_its_reexports_checked(
     imported = __import__(package)  # as a conftest.py would, before the plugin's hook
     with aliasguard.install_import_hook(package):
         pass
-    with pytest.raises(AliasingError, match=r"clip\(\) wrote into its Shared parameter 'x'"):
+    with pytest.raises(
+        AliasingError,
+        match=r"clip\(\): its Shared parameter 'x' \(borrow rule\) changed while lent",
+    ):
         imported.clip(aliasguard.share(np.full(3, 2.0, dtype=np.float32)))
