@@ -135,6 +135,13 @@ _BROADCAST_VARIADIC_PAIRS = (
 )  # fmt: skip
 
 
+# The pairs of sizes test_broadcast_named calls g with, and whether each passes.
+_SIZE_PAIRS = (
+    ((3, 3), True), ((4, 4), True), ((1, 1), True), ((3, 1), True),
+    ((4, 1), True), ((1, 3), True), ((1, 4), True), ((3, 4), False), ((4, 3), False),
+)  # fmt: skip
+
+
 def _pair(names: str, passes: bool) -> Call:
     first, second = (Arr(_SHAPES[name]) for name in names)
     return ok(first, second) if passes else bad(first, second)
@@ -278,12 +285,8 @@ ARRAY_CASES: tuple[Case, ...] = (
         "g",
         (P("x", Ann("Float32", " #foo")), P("y", Ann("Float32", " #foo"))),
         tuple(
-            (ok if passes else bad)(A(first), A(second))
-            for (first, second), passes in (
-                ((3, 3), True), ((4, 4), True), ((1, 1), True), ((3, 1), True),
-                ((4, 1), True), ((1, 3), True), ((1, 4), True), ((3, 4), False), ((4, 3), False),
-            )
-        ),  # fmt: skip
+            (ok if passes else bad)(A(first), A(second)) for (first, second), passes in _SIZE_PAIRS
+        ),
     ),
     Case(
         ARRAY + "::test_broadcast_variadic_named",
@@ -424,7 +427,10 @@ ARRAY_CASES: tuple[Case, ...] = (
         (
             P("a", Ann("Float", "a")),
             # Float[Float[L, "a"], "b"] is Float[L, "b a"].
-            P("b", Lazy(lambda array: _extend(_extend(array, "a"), "b"), 'Float[Float[L, "a"], "b"]')),
+            P(
+                "b",
+                Lazy(lambda array: _extend(_extend(array, "a"), "b"), 'Float[Float[L, "a"], "b"]'),
+            ),
         ),
         (ok(A(4), A(3, 4)), bad(A(3), A(3, 4)), bad(A(3, 4), A(3, 4))),
     ),
@@ -441,6 +447,12 @@ ARRAY_CASES: tuple[Case, ...] = (
         (bad(A(2)), ok(A()), ok(None)),
     ),
 )
+
+
+def _iterator_of(item: object) -> object:
+    iterator: Any = collections.abc.Iterator
+    built: object = iterator[item]
+    return built
 
 
 def _extend(array: object, shape: str) -> Any:
@@ -482,7 +494,9 @@ DECORATOR_CASES: tuple[Case, ...] = (
         (P("x", int), P("y", int, default=1)),
         (ok(1), ok(1, 1), ok(1, 0), ok(1, 5)),
         returns=Ann("Float", "x {y}"),
-        body=Custom(lambda context, arguments: context.array(Arr((arguments["x"], arguments["y"])))),
+        body=Custom(
+            lambda context, arguments: context.array(Arr((arguments["x"], arguments["y"])))
+        ),
     ),
     Case(
         DECORATOR + "::test_global_stringified_annotation",
@@ -631,7 +645,7 @@ GENERATOR_CASES: tuple[Case, ...] = (
         "gen",
         (P("x", Ann("Float", "*")),),
         (ok(A(2)), ok(A(3, 4))),
-        returns=Lazy(lambda array: collections.abc.Iterator[_extend(array, "*")], 'Iterator[Float[L, "*"]]'),
+        returns=Lazy(lambda array: _iterator_of(_extend(array, "*")), 'Iterator[Float[L, "*"]]'),
         body=Arg("x"),
         generator=True,
         modes=("bare",),
@@ -641,7 +655,7 @@ GENERATOR_CASES: tuple[Case, ...] = (
         "g",
         (P("x", Ann("Float", "1")),),
         (bad(A(2)),),
-        returns=Lazy(lambda array: collections.abc.Iterator[_extend(array, "1")], 'Iterator[Float[L, "1"]]'),
+        returns=Lazy(lambda array: _iterator_of(_extend(array, "1")), 'Iterator[Float[L, "1"]]'),
         body=Arg("x"),
         generator=True,
         modes=("bare",),
@@ -741,7 +755,11 @@ ISSUE_CASES: tuple[Case, ...] = (
             P("x", Lazy(_bare_union, 'Float[np.ndarray | Tensor, "n"]')),
             P("y", Lazy(_bare_union, 'Float[np.ndarray | Tensor, "n"]')),
         ),
-        (bad(A(3), A(4)), ok(A(3), A(3)), bad(Arr((3,), library="numpy"), Arr((4,), library="torch"))),
+        (
+            bad(A(3), A(4)),
+            ok(A(3), A(3)),
+            bad(Arr((3,), library="numpy"), Arr((4,), library="torch")),
+        ),
     ),
     Case(
         ISSUE,

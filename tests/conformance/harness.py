@@ -234,7 +234,8 @@ class Context:
     def transposed(self, value: object) -> Any:
         """A fresh, transposed copy of an array argument."""
         array: Any = self.unwrap(value)
-        return array.T.copy() if isinstance(array, np.ndarray) else array.T.clone()
+        transposed: Any = array.T
+        return transposed.copy() if isinstance(array, np.ndarray) else transposed.clone()
 
     def build(self, case: Case) -> Callable[..., Any]:
         """``case``'s function under this context's decorator and mode (for nested calls)."""
@@ -271,10 +272,12 @@ def _wrap_annotation(annotation: object, mode: Mode) -> object:
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         members = typing.get_args(annotation)
         if any(is_array_annotation(member) for member in members):
-            union: object = typing.Union.__getitem__(  # noqa: PLC2801  # a union built at run time
-                tuple(wrapper[member] if is_array_annotation(member) else member for member in members)
-            )
-            return union
+            union: Any = typing.Union
+            return union[  # a union built at run time, from the members' tuple
+                tuple(
+                    wrapper[member] if is_array_annotation(member) else member for member in members
+                )
+            ]
     return annotation
 
 
@@ -297,7 +300,7 @@ _NAMESPACE: Final[Mapping[str, object]] = {
 
 
 def _annotation_source(
-    key: str, annotation: object, case: Case, library: Library, mode: Mode, values: dict[str, object]
+    key: str, annotation: object, library: Library, mode: Mode, values: dict[str, object]
 ) -> tuple[str, bool]:
     """The text that annotates ``key`` in the generated source, and whether it is wrapped."""
     if isinstance(annotation, Text):
@@ -311,7 +314,9 @@ def _annotation_source(
     return f"__annotation_{key}__", built is not bare
 
 
-def _source(case: Case, library: Library, mode: Mode, values: dict[str, object]) -> tuple[str, set[str], bool]:
+def _source(
+    case: Case, library: Library, mode: Mode, values: dict[str, object]
+) -> tuple[str, set[str], bool]:
     """The source of a module-level ``__make__()`` that defines and returns the case's callable."""
     wrapped: set[str] = set()
     receiver = _receiver(case)
@@ -320,7 +325,9 @@ def _source(case: Case, library: Library, mode: Mode, values: dict[str, object])
     for param in case.params:
         text = param.name
         if param.annotation is not UNANNOTATED:
-            source, is_wrapped = _annotation_source(param.name, param.annotation, case, library, mode, values)
+            source, is_wrapped = _annotation_source(
+                param.name, param.annotation, library, mode, values
+            )
             text += f": {source}"
             if is_wrapped:
                 wrapped.add(param.name)
@@ -335,7 +342,7 @@ def _source(case: Case, library: Library, mode: Mode, values: dict[str, object])
     returns = ""
     returns_wrapped = False
     if case.returns is not UNANNOTATED:
-        source, returns_wrapped = _annotation_source("return", case.returns, case, library, mode, values)
+        source, returns_wrapped = _annotation_source("return", case.returns, library, mode, values)
         returns = f" -> {source}"
     names = [receiver] if receiver else []
     names += [param.name for param in case.params]
@@ -349,7 +356,11 @@ def _source(case: Case, library: Library, mode: Mode, values: dict[str, object])
     ]
     lines.append(f"    def {case.name}({', '.join(parameters)}){returns}:")
     lines.append(f"        {'yield' if case.generator else 'return'} __body__({{{arguments}}})")
-    lines += ["def __make__():", "    return Owner"] if case.owner is not None else [f"    return {case.name}"]
+    lines += (
+        ["def __make__():", "    return Owner"]
+        if case.owner is not None
+        else [f"    return {case.name}"]
+    )
     return "\n".join(lines) + "\n", wrapped, returns_wrapped
 
 
@@ -362,13 +373,16 @@ def _receiver(case: Case) -> str | None:
 
 def _decorator(checker: Checker) -> Callable[[Any], Any]:
     if checker == "jaxtyping":
-        oracle: Callable[[Any], Any] = jaxtyping.jaxtyped(typechecker=beartype.beartype)
+        jaxtyped: Any = jaxtyping.jaxtyped  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]  # its typechecker parameter is unannotated
+        oracle: Callable[[Any], Any] = jaxtyped(typechecker=beartype.beartype)
         return oracle
     return aliasguard.checked
 
 
 @functools.cache
-def _build(case: Case, library: Library, mode: Mode, checker: Checker) -> Callable[..., Any] | BaseException:
+def _build(
+    case: Case, library: Library, mode: Mode, checker: Checker
+) -> Callable[..., Any] | BaseException:
     """The case's callable, or the exception that building it raised (a refusal)."""
     context = Context(library, mode, checker)
     values: dict[str, object] = {
@@ -380,7 +394,7 @@ def _build(case: Case, library: Library, mode: Mode, checker: Checker) -> Callab
     }
     try:
         source, wrapped, returns_wrapped = _source(case, library, mode, values)
-    except Exception as error:  # noqa: BLE001  # a wrapper that refuses its payload: a refusal
+    except Exception as error:  # a wrapper that refuses its payload: a refusal
         return error
 
     def body(arguments: dict[str, Any]) -> object:
@@ -391,9 +405,9 @@ def _build(case: Case, library: Library, mode: Mode, checker: Checker) -> Callab
 
     values["__body__"] = body
     try:
-        exec(compile(source, f"<conformance {case.source}/{case.name}>", "exec"), values)  # noqa: S102
+        exec(compile(source, f"<conformance {case.source}/{case.name}>", "exec"), values)
         made: Any = typing.cast("Callable[[], object]", values["__make__"])()
-    except Exception as error:  # noqa: BLE001  # the decorator refused the function
+    except Exception as error:  # the decorator refused the function
         return error
     if case.owner is not None:
         for attribute, value in case.owner.items():
@@ -478,6 +492,6 @@ def run(case: Case, call: Call, library: Library, mode: Mode, checker: Checker) 
         built(*args, **kwargs)
     except errors as error:
         return Outcome("rejects", _first_line(error))
-    except Exception as error:  # noqa: BLE001  # any other error is the verdict "crashes"
+    except Exception as error:  # any other error is the verdict "crashes"
         return Outcome("crashes", _first_line(error))
     return Outcome("passes")

@@ -26,22 +26,21 @@ JAXTYPING_COMMIT = "f4083b20aed1e41355041331ebfa5dc109c1c851"
 _INTRO = f"""\
 # Conformance with jaxtyping
 
-`@checked` reads jaxtyping's annotations itself instead of calling jaxtyping at each call, so it
-is tested against jaxtyping's own test suite: the cases of [jaxtyping]({JAXTYPING_REPOSITORY})
-{JAXTYPING_RELEASE} (commit `{JAXTYPING_COMMIT[:12]}`), translated from JAX arrays to NumPy
-arrays and torch tensors, each call run under `jaxtyped(typechecker=beartype)` and under
-`@checked`. Both must give the same verdict: the call passes, or the checker rejects it.
+`@checked` reads jaxtyping's annotations itself instead of calling jaxtyping at each call, so it is
+tested against jaxtyping's own test suite: the cases of [jaxtyping]({JAXTYPING_REPOSITORY})
+{JAXTYPING_RELEASE} (commit `{JAXTYPING_COMMIT}`), translated from JAX arrays
+to NumPy arrays and torch tensors. Each call runs under `jaxtyped(typechecker=beartype)` and under
+`@checked`, and both must give the same verdict: the call passes, or the checker rejects it.
 
-`@checked` runs each case in up to three modes: `bare` (the annotations as written), `shared`
-(each array annotation `A` becomes `Shared[A]` and each array argument `x` is passed as
-`Shared(x)`) and `owned` (`Owned[A]`, and `Owned` of a copy of `x`). jaxtyping's verdict on the
-bare case is the expected verdict in every mode. The suite is `tests/conformance/`; this page is
-generated from it (`python -m tests.conformance.page --write`), and a test fails when the two
-differ.
+`@checked` runs each case in up to three modes: `bare` (the annotations as written), `shared` (each
+array annotation `A` becomes `Shared[A]`, and each array argument `x` is passed as `Shared(x)`) and
+`owned` (`Owned[A]`, and `Owned` of a copy of `x`). jaxtyping's verdict on the bare case is the
+expected verdict in every mode. The suite is `tests/conformance/`; this page is generated from it
+(`python -m tests.conformance.page --write`), and a test fails when the two differ.
 
-Not translated, because they test no function signature or need JAX: PRNG keys, JAX's
-`ArrayLike`, `PyTree`, dataclass and Equinox fields, the wording of error messages, pickling,
-threading, the import hook and the IPython extension.
+Not translated, because they test no function signature or need JAX: PRNG keys, JAX's `ArrayLike`,
+`PyTree`, dataclass and Equinox fields, the wording of error messages, pickling, threading, the
+import hook and the IPython extension.
 
 A *run* is one call, on one library, in one mode.
 """
@@ -65,7 +64,9 @@ def _table() -> list[str]:
             for library in case.libraries:
                 for mode in case.modes:
                     runs[source] += 1
-                    deliberate[source] += difference(DELIBERATE, case, call, library, mode) is not None
+                    deliberate[source] += (
+                        difference(DELIBERATE, case, call, library, mode) is not None
+                    )
                     to_fix[source] += difference(TO_FIX, case, call, library, mode) is not None
     lines = [
         "| source | calls | modes | runs | agree | deliberate differences | still to fix |",
