@@ -55,9 +55,10 @@ PAGES = [
     ROOT / "README.md",
 ]
 #: Pages with nothing to run: the API reference renders docstrings, which test_docstrings.py runs;
-#: the benchmark, reliability and configuration pages show measurements and how they are made.
+#: the benchmark, reliability and configuration pages show measurements and how they are made; the
+#: conformance page is generated from tests/conformance, which runs its cases.
 PAGES_WITHOUT_EXAMPLES = frozenset(
-    {"api.md", "benchmarks.md", "reliability.md", "configurations.md"}
+    {"api.md", "benchmarks.md", "reliability.md", "configurations.md", "conformance.md"}
 )
 #: The optional modules each page's examples use: the page runs only where they are installed.
 PAGE_EXTRAS: dict[str, tuple[str, ...]] = {
