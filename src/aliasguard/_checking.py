@@ -155,7 +155,8 @@ def _resolved_hints(
         return resolved_hints(function, local_names)
     except NameError:
         raise
-    except (TypeError, SyntaxError, AttributeError) as error:
+    except (TypeError, ValueError, SyntaxError, AttributeError) as error:
+        # ValueError: jaxtyping refusing a quoted annotation it cannot build ("*a *b").
         raise TypeError(messages.unresolvable_annotations(function, error)) from None
 
 
