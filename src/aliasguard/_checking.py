@@ -1013,11 +1013,19 @@ def checked(
         if any(runs_later(target) for runs_later in deferred):
             raise TypeError(messages.deferred_body(target))
         checker = _Checker(target, exhaustive=exhaustive)
-        call = checker.call
+        # The common signatures get a call path generated for them; it hands anything unusual
+        # to checker.call.
+        from ._fast_checking import compile_fast_call
 
-        @functools.wraps(target)
-        def checked_function(*args: P.args, **kwargs: P.kwargs) -> R:
-            return call(args, kwargs)  # type: ignore[no-any-return]
+        fast_call = compile_fast_call(checker)
+        if fast_call is not None:
+            checked_function = typing.cast("Callable[P, R]", functools.wraps(target)(fast_call))
+        else:
+            call = checker.call
+
+            @functools.wraps(target)
+            def checked_function(*args: P.args, **kwargs: P.kwargs) -> R:
+                return call(args, kwargs)  # type: ignore[no-any-return]
 
         # Marks the function, so the import hook never wraps it twice.
         setattr(checked_function, "__aliasguard_checked__", True)  # noqa: B010
