@@ -18,6 +18,9 @@ to the target (at most 0.1x); the exit status is 1 when one misses. ``--general`
 with its generated call path turned off (every call through the general checker), for comparison.
 """
 
+# jaxtyping's shape strings read as names to ruff.
+# ruff: noqa: F821
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +50,7 @@ def _signatures() -> dict[str, dict[str, Callable[..., Any]]]:
     def b_body(x: Any) -> Any:
         return x
 
-    def c_body(x: Any, y: Any, z: Any, w: Any, k: Any, f: Any) -> Any:
+    def c_body(x: Any, y: Any, z: Any, w: Any, k: Any, f: Any) -> Any:  # noqa: PLR0917
         return x
 
     @checked
@@ -77,7 +80,7 @@ def _signatures() -> dict[str, dict[str, Callable[..., Any]]]:
         return x
 
     @checked
-    def c_checked(  # noqa: PLR0913, PLR0917  # the signature under test
+    def c_checked(  # noqa: PLR0917  # the signature under test
         x: Float[Tensor, "b c"],
         y: Float[Tensor, "b c"],
         z: Float[Tensor, "c"],
@@ -88,7 +91,7 @@ def _signatures() -> dict[str, dict[str, Callable[..., Any]]]:
         return x
 
     @jaxtyped(typechecker=beartype)
-    def c_jaxtyped(  # noqa: PLR0913, PLR0917
+    def c_jaxtyped(  # noqa: PLR0917
         x: Float[Tensor, "b c"],
         y: Float[Tensor, "b c"],
         z: Float[Tensor, "c"],
@@ -99,15 +102,30 @@ def _signatures() -> dict[str, dict[str, Callable[..., Any]]]:
         return x
 
     @beartype
-    def c_beartype(  # noqa: PLR0913, PLR0917
+    def c_beartype(  # noqa: PLR0917
         x: Tensor, y: Tensor, z: Tensor, w: Tensor, k: int, f: float
     ) -> Tensor:
         return x
 
     return {
-        "a": {"checked": a_checked, "jaxtyped": a_jaxtyped, "beartype": a_beartype, "plain": a_body},
-        "b": {"checked": b_checked, "jaxtyped": b_jaxtyped, "beartype": b_beartype, "plain": b_body},
-        "c": {"checked": c_checked, "jaxtyped": c_jaxtyped, "beartype": c_beartype, "plain": c_body},
+        "a": {
+            "checked": a_checked,
+            "jaxtyped": a_jaxtyped,
+            "beartype": a_beartype,
+            "plain": a_body,
+        },
+        "b": {
+            "checked": b_checked,
+            "jaxtyped": b_jaxtyped,
+            "beartype": b_beartype,
+            "plain": b_body,
+        },
+        "c": {
+            "checked": c_checked,
+            "jaxtyped": c_jaxtyped,
+            "beartype": c_beartype,
+            "plain": c_body,
+        },
     }
 
 
@@ -184,7 +202,9 @@ def main() -> int:
         for route in calls[case]:
             low, high = _spread(times[case, route])
             median = statistics.median(times[case, route])
-            print(f"({case})   {route:9} {median * 1e6:8.2f}      ({low * 1e6:.2f}-{high * 1e6:.2f})")
+            print(
+                f"({case})   {route:9} {median * 1e6:8.2f}      ({low * 1e6:.2f}-{high * 1e6:.2f})"
+            )
         ratio = statistics.median(ratios[case])
         low, high = _spread(ratios[case])
         verdict = "met" if ratio <= TARGET else "MISSED"

@@ -1017,18 +1017,17 @@ def checked(
         # to checker.call.
         from ._fast_checking import compile_fast_call
 
-        fast_call = compile_fast_call(checker)
-        if fast_call is not None:
-            checked_function = typing.cast("Callable[P, R]", functools.wraps(target)(fast_call))
-        else:
+        checked_function = compile_fast_call(checker)
+        if checked_function is None:
             call = checker.call
 
-            @functools.wraps(target)
-            def checked_function(*args: P.args, **kwargs: P.kwargs) -> R:
-                return call(args, kwargs)  # type: ignore[no-any-return]
+            def general_function(*args: Any, **kwargs: Any) -> Any:
+                return call(args, kwargs)
 
+            checked_function = general_function
+        functools.update_wrapper(checked_function, target)
         # Marks the function, so the import hook never wraps it twice.
         setattr(checked_function, "__aliasguard_checked__", True)  # noqa: B010
-        return checked_function
+        return typing.cast("Callable[P, R]", checked_function)
 
     return decorate if function is None else decorate(function)

@@ -45,7 +45,7 @@ _MAYBE: Final = 1  # an earlier, skippable check may have bound it (its local is
 _BOUND: Final = 2  # bound whenever this point is reached
 
 
-class _Unsupported(Exception):
+class _UnsupportedError(Exception):
     """The signature needs something the generated path does not do: use the general path."""
 
 
@@ -57,9 +57,9 @@ def _plain_class(hint: object) -> type | None:
     unless configured, and ``_checking`` calls beartype with the default configuration).
     """
     inner, _ = _checking._without_none(hint)
-    if type(inner) is not type:
+    if not isinstance(inner, type) or type(inner) is not type:
         return None
-    cls = typing.cast("type", inner)
+    cls = inner
     if getattr(cls, "_is_protocol", False) or cls.__dict__.get("__class_getitem__") is not None:
         return None
     return cls
@@ -109,11 +109,11 @@ def _array_branches(spec: ArraySpec) -> tuple[bool, bool]:
         elif issubclass(cls, np.ndarray):
             arrays = True
         else:
-            raise _Unsupported  # another library's array: the general path's rules
+            raise _UnsupportedError  # another library's array: the general path's rules
     return tensors, arrays
 
 
-def _write_array_check(  # noqa: PLR0913, PLR0917  # the generator's state, passed on
+def _write_array_check(  # noqa: PLR0917  # the generator's state, passed on
     writer: _Writer,
     depth: int,
     spec: ArraySpec,
@@ -124,7 +124,7 @@ def _write_array_check(  # noqa: PLR0913, PLR0917  # the generator's state, pass
 ) -> None:
     """The checks of ``_checking._check_array``, inlined; ``fail`` runs where it would complain."""
     if spec.members is not None:
-        raise _Unsupported
+        raise _UnsupportedError
     tensors, arrays = _array_branches(spec)
     classes = writer.constant("classes", spec.array_class)
     writer.line(depth, f"if not isinstance({value}, {classes}):")
@@ -132,36 +132,38 @@ def _write_array_check(  # noqa: PLR0913, PLR0917  # the generator's state, pass
     torch_dtypes = spec.torch_dtypes
     numpy_names = spec.numpy_dtype_names
 
-    def tensor_branch(inner: int) -> None:
+    def tensor_dtype(inner: int) -> None:
         if torch_dtypes is not None:
             dtypes = writer.constant("torch_dtypes", torch_dtypes)
             writer.line(inner, f"if {value}.dtype not in {dtypes}:")
             writer.line(inner + 1, fail)
-        if on_tensor is not None:
-            on_tensor(inner)
 
-    def array_branch(inner: int) -> None:
+    def array_dtype(inner: int) -> None:
         if numpy_names is not None:
             types = writer.constant("numpy_types", _numpy_types(numpy_names))
             writer.line(inner, f"if {value}.dtype.type not in {types}:")
             writer.line(inner + 1, fail)
-        if on_array is not None:
-            on_array(inner)
 
-    if tensors and arrays:
-        tensor_class = writer.constant("Tensor", torch.Tensor)
-        writer.line(depth, f"if isinstance({value}, {tensor_class}):")
-        tensor_branch(depth + 1)
-        writer.line(depth + 1, "pass")
-        writer.line(depth, "else:")
-        array_branch(depth + 1)
-        writer.line(depth + 1, "pass")
-    elif tensors:
-        tensor_branch(depth)
-    else:
-        array_branch(depth)
+    def by_library(on_tensor: Callable[[int], None], on_array: Callable[[int], None]) -> None:
+        if tensors and arrays:
+            tensor_class = writer.constant("Tensor", torch.Tensor)
+            writer.line(depth, f"if isinstance({value}, {tensor_class}):")
+            on_tensor(depth + 1)
+            writer.line(depth + 1, "pass")
+            writer.line(depth, "else:")
+            on_array(depth + 1)
+            writer.line(depth + 1, "pass")
+        elif tensors:
+            on_tensor(depth)
+        else:
+            on_array(depth)
+
+    by_library(tensor_dtype, array_dtype)
     if spec.prefix is not None:
         _write_shape_check(writer, depth, spec, value, fail)
+    # What a borrow takes, once the value passed every check (as on the general path).
+    if on_tensor is not None and on_array is not None:
+        by_library(on_tensor, on_array)
 
 
 def _write_shape_check(writer: _Writer, depth: int, spec: ArraySpec, value: str, fail: str) -> None:
@@ -169,7 +171,7 @@ def _write_shape_check(writer: _Writer, depth: int, spec: ArraySpec, value: str,
     assert prefix is not None
     variadic = spec.variadic
     if variadic is not None and variadic.name is not None:
-        raise _Unsupported  # *batch binds a tuple: the general path's memo
+        raise _UnsupportedError  # *batch binds a tuple: the general path's memo
     writer.line(depth, f"shape = {value}.shape")
     if variadic is None:
         writer.line(depth, f"if len(shape) != {len(prefix)}:")
@@ -205,14 +207,14 @@ def _write_shape_check(writer: _Writer, depth: int, spec: ArraySpec, value: str,
                 writer.line(depth + 1, fail)
             writer.state[str(argument)] = _BOUND
         else:
-            raise _Unsupported  # broadcast-named and symbolic axes
+            raise _UnsupportedError  # broadcast-named and symbolic axes
 
 
 def _supported_slot(slot: _checking.Slot) -> None:
     if slot.kind in (_checking.OWNED, _checking.CONTAINER):
-        raise _Unsupported
+        raise _UnsupportedError
     if slot.kind == _checking.OTHER and _plain_class(slot.hint) is None:
-        raise _Unsupported
+        raise _UnsupportedError
 
 
 def compile_fast_call(checker: _checking._Checker) -> Callable[..., Any] | None:
@@ -224,11 +226,11 @@ def compile_fast_call(checker: _checking._Checker) -> Callable[..., Any] | None:
         return None
     try:
         return _generate(checker, checker.slots)
-    except _Unsupported:
+    except _UnsupportedError:
         return None
 
 
-def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) -> Callable[..., Any]:  # noqa: C901, PLR0912, PLR0915  # one generator, in the order of the code it writes
+def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) -> Callable[..., Any]:  # noqa: PLR0915  # one generator, in the order of the code it writes
     for slot in slots:
         _supported_slot(slot)
     if checker.return_slot is not None:
@@ -275,7 +277,7 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
             w.line(1, missing)
             w.line(2, f"value = {default}")
             if slot.kind == _checking.SHARED and slot.positional_only:
-                raise _Unsupported  # an omitted positional-only borrow: the general path's _apply
+                raise _UnsupportedError  # an omitted positional-only borrow: the general path's _apply
         elif slot.name in checker.defaults:  # a None default: not checked
             w.line(1, missing)
             w.line(2, "value = SKIP")
@@ -285,7 +287,7 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
             w.line(2, fail)  # missing: the function's own call reports that
         depth = 1
         if conditional:
-            tests = []
+            tests: list[str] = []
             if slot.name not in checker.checked_defaults and slot.name in checker.defaults:
                 tests.append("value is not SKIP")
             if slot.optional:
@@ -310,7 +312,9 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
             slot_constant = w.constant("slot", slot)
 
             def on_tensor(
-                inner_depth: int, tensor_local: str = tensor_local, version_local: str = version_local
+                inner_depth: int,
+                tensor_local: str = tensor_local,
+                version_local: str = version_local,
             ) -> None:
                 w.line(inner_depth, f"{tensor_local} = inner")
                 w.line(inner_depth, f"{version_local} = inner._version")
@@ -418,10 +422,8 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
     w.line(1, "return result")
     source = "def checked_function(*args, **kwargs):\n" + "\n".join(w.lines) + "\n"
     code = compile(source, f"<aliasguard.checked {checker.function.__qualname__}>", "exec")
-    exec(code, namespace)  # noqa: S102  # our own generated source, from the compiled signature
-    generated = typing.cast("Callable[..., Any]", namespace["checked_function"])
-    generated.__aliasguard_source__ = source  # type: ignore[attr-defined]
-    return generated
+    exec(code, namespace)  # our own generated source, from the compiled signature
+    return typing.cast("Callable[..., Any]", namespace["checked_function"])
 
 
 _SKIP: Final = object()
