@@ -15,9 +15,11 @@ general path's: borrowed tensors' version counters are compared after the call, 
 arguments are replaced by read-only views (see `_lent_views`), NumPy's refusal of a write into one
 is reported as the borrow it broke. A return value that fails its check is handed, with the state
 the argument checks left, to the general path's return check, which raises the error it would.
-Signatures this module does not cover get the general path from the start: `Owned` anywhere,
-containers, ``*args``/``**kwargs`` annotations, unions of arrays, broadcast, symbolic or variadic
-named axes, ``exhaustive=True``, hints other than plain classes.
+An ``Owned`` return is checked for freshness as there (against every argument's memory and the
+function's earlier returns). Signatures this module does not cover get the general path from the
+start: ``Owned`` parameters (moves), containers, ``*args``/``**kwargs`` annotations, unions of
+arrays, broadcast-named, symbolic or named variadic axes, ``exhaustive=True``, hints other than
+plain classes.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ import torch
 from . import _checking, _checking_messages as messages, _sanitizer
 from ._jaxtyping_compat import ANONYMOUS, BROADCAST_FIXED, FIXED, NAMED, ArraySpec, numpy_dtype_name
 from ._lent_views import ROOTS, lend_read_only
+from ._memory import shares_memory
 from ._numpy_locks import is_read_only_refusal
-from ._wrappers import Shared
+from ._wrappers import Owned, Shared
 
 __all__ = ["compile_fast_call"]
 
@@ -233,8 +236,10 @@ def compile_fast_call(checker: _checking._Checker) -> Callable[..., Any] | None:
 def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) -> Callable[..., Any]:  # noqa: PLR0915  # one generator, in the order of the code it writes
     for slot in slots:
         _supported_slot(slot)
-    if checker.return_slot is not None:
-        _supported_slot(checker.return_slot)
+    return_slot = checker.return_slot
+    owned_return = return_slot is not None and return_slot.kind == _checking.OWNED
+    if return_slot is not None and not owned_return:
+        _supported_slot(return_slot)
     writer = _Writer()
     fail = "return general(args, kwargs)"
     namespace = writer.namespace
@@ -248,6 +253,9 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
         on_value_error=_on_value_error(checker.function),
         borrow_written=messages.borrow_written,
         return_failed=_return_failed(checker),
+        arguments_memory=checker._check_exclusivity,
+        owned_return_is_fresh=_owned_return_is_fresh(checker),
+        Owned=Owned,
         SKIP=_SKIP,
     )
     borrowed: list[tuple[str, str]] = []  # (tensor local, version local) per tensor borrow
@@ -370,6 +378,10 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
     w.lines[setup_at:setup_at] = setup
     argument_axes = dict(w.axes)
     memo = "{" + ", ".join(f"{name!r}: {local}" for name, local in argument_axes.items()) + "}"
+    if owned_return:
+        # The memory of every argument and default, for the freshness rule (as the general path
+        # collects it: before the call, from the values as passed).
+        w.line(1, "memories = arguments_memory(args, kwargs, [], [])")
     if replaces:
         w.line(1, "call_args = args if new_args is None else tuple(new_args)")
         w.line(1, "call_kwargs = kwargs if new_kwargs is None else new_kwargs")
@@ -389,9 +401,9 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
             2,
             f"raise borrow_written(function, {parameter!r}, {tensor}, 'a torch in-place write')",
         )
-    return_slot = checker.return_slot
     if return_slot is not None:
-        return_fail = f"return return_failed(result, args, kwargs, {memo})"
+        memories = "memories" if owned_return else "None"
+        return_fail = f"return return_failed(result, args, kwargs, {memo}, {memories})"
         # The return's axes get locals of their own, so that the memo handed to the general path
         # on failure is the one the arguments left; one an optional argument may have bound
         # starts from that argument's value.
@@ -414,10 +426,17 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
             w.line(depth + 1, return_fail)
         else:
             assert return_slot.spec is not None
-            w.line(depth, "if not isinstance(result, Shared):")
+            kind_test = (
+                "result.__class__ is not Owned"
+                if owned_return
+                else "not isinstance(result, Shared)"
+            )
+            w.line(depth, f"if {kind_test}:")
             w.line(depth + 1, return_fail)
             w.line(depth, "inner = result._value")
             _write_array_check(w, depth, return_slot.spec, "inner", return_fail)
+            if owned_return:
+                w.line(depth, "owned_return_is_fresh(result, inner, memories)")
         w.line(depth, "pass")
     w.line(1, "return result")
     source = "def checked_function(*args, **kwargs):\n" + "\n".join(w.lines) + "\n"
@@ -449,13 +468,36 @@ def _on_value_error(
     return on_value_error
 
 
+def _owned_return_is_fresh(
+    checker: _checking._Checker,
+) -> Callable[[object, object, list[tuple[str, object]]], None]:
+    """The general path's freshness rule for an ``Owned`` return that passed its annotation."""
+
+    def owned_return_is_fresh(
+        result: object, inner: object, memories: list[tuple[str, object]]
+    ) -> None:
+        for name, other in memories:  # no argument was moved in: every one counts
+            if shares_memory(inner, other):
+                raise messages.not_fresh(checker.function, inner, name)
+        checker._check_not_returned_before(result, inner, [])
+
+    return owned_return_is_fresh
+
+
 def _return_failed(
     checker: _checking._Checker,
-) -> Callable[[object, tuple[Any, ...], dict[str, Any], dict[str, Any]], object]:
+) -> Callable[
+    [object, tuple[Any, ...], dict[str, Any], dict[str, Any], list[tuple[str, object]] | None],
+    object,
+]:
     """The general path's return check, with the values and axis memo the arguments left."""
 
     def return_failed(
-        result: object, args: tuple[Any, ...], kwargs: dict[str, Any], memo: dict[str, Any]
+        result: object,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        memo: dict[str, Any],
+        memories: list[tuple[str, object]] | None,
     ) -> object:
         values: list[tuple[_checking.Slot, object]] = []
         assert checker.slots is not None
@@ -471,7 +513,7 @@ def _return_failed(
                     continue
             values.append((slot, value))
         bound = {name: size for name, size in memo.items() if size is not None}
-        checker._check_return(result, bound, values, arguments_memory=[], moves=[])
+        checker._check_return(result, bound, values, arguments_memory=memories or [], moves=[])
         return result  # the general path accepts it after all
 
     return return_failed

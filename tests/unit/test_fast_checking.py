@@ -120,8 +120,8 @@ def test_signatures_outside_the_generated_path_keep_the_general_one(
     general_calls: list[str],
 ) -> None:
     @checked
-    def moves(x: Owned[Float[Tensor, "n"]]) -> Owned[Float[Tensor, "n"]]:
-        return x
+    def moves(x: Owned[Float[Tensor, "n"]]) -> None:
+        pass
 
     @checked(exhaustive=True)
     def snapshots(x: Shared[Float[Tensor, "n"]]) -> None:
@@ -135,6 +135,35 @@ def test_signatures_outside_the_generated_path_keep_the_general_one(
     snapshots(Shared(torch.ones(2)))
     union("k")
     assert general_calls == ["moves", "snapshots", "union"]
+
+
+def test_an_owned_return_takes_the_generated_path_and_its_freshness_rule(
+    general_calls: list[str],
+) -> None:
+    def doubles(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
+        return Owned(x * 2)
+
+    def hands_back(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
+        return Owned(x)
+
+    def hands_out_a_buffer(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
+        return Owned(Plan.buffer)  # a new wrapper around the same memory on every call
+
+    checked_doubles = checked(doubles)
+    assert torch.equal(checked_doubles(torch.ones(2)).value, torch.full((2,), 2.0))
+    assert general_calls == []
+    for function, calls in ((hands_back, 1), (hands_out_a_buffer, 2)):
+        Plan.buffer = torch.zeros(2)
+        general, fast = _decorated_both_ways(function)
+        errors: list[str] = []
+        for decorated in (general, fast):
+            kept = [decorated(torch.ones(2)) for _ in range(calls - 1)]  # alive: returned earlier
+            with pytest.raises(AliasingError) as raised:
+                decorated(torch.ones(2) if function is hands_out_a_buffer else Plan.buffer)
+            errors.append(str(raised.value))
+            del kept
+        assert errors[0] == errors[1]
+        assert "freshness rule" in errors[0]
 
 
 def test_a_sanitizer_sends_every_call_to_the_general_path(general_calls: list[str]) -> None:
@@ -288,6 +317,7 @@ class Plan:
 
     write = False
     returned: Recipe = ("plain", None)
+    buffer = torch.zeros(2)
 
 
 def _body_result(first: object) -> Any:
@@ -329,6 +359,12 @@ def fixed_and_broadcast(x: Float[np.ndarray, "2 #3 _"], y: Shared[Float[Tensor, 
     return typing.cast("bytes", _body_result(x))
 
 
+def owned_return(
+    x: Float[Tensor, "n"], y: Shared[Float[np.ndarray, "n"]] | None = None
+) -> Owned[Float[Tensor, "n"]]:
+    return typing.cast("Owned[Tensor]", _body_result(x))
+
+
 SIGNATURES = {
     function.__name__: (function, count, _decorated_both_ways(function))
     for function, count in (
@@ -337,6 +373,7 @@ SIGNATURES = {
         (mixed, 4),
         (optional_and_defaults, 2),
         (fixed_and_broadcast, 2),
+        (owned_return, 2),
     )
 }
 
