@@ -223,14 +223,43 @@ def _supported_slot(slot: _checking.Slot) -> None:
 def compile_fast_call(checker: _checking._Checker) -> Callable[..., Any] | None:
     """The generated ``(*args, **kwargs)`` call path of ``checker``'s function, or None when its
     signature needs the general path."""
-    if not enabled or checker.slots is None or checker.exhaustive:
+    if not enabled or checker.exhaustive:
         return None
+    if checker.slots is None:
+        return _compiled_at_first_call(checker)
     if checker.var_positional is not None or checker.var_keyword is not None:
         return None
     try:
         return _generate(checker, checker.slots)
     except _UnsupportedError:
         return None
+
+
+def _compiled_at_first_call(checker: _checking._Checker) -> Callable[..., Any]:
+    """For annotations that name something defined after the function (a method's own class):
+    the general path compiles them at the first call, and the generated path is made then."""
+    current: Callable[..., Any] | None = None
+
+    def checked_function(*args: Any, **kwargs: Any) -> Any:
+        nonlocal current
+        if current is not None:
+            return current(*args, **kwargs)
+        if checker.slots is not None:  # compiled by an earlier call
+            made = compile_fast_call(checker)
+            current = made if made is not None else _general_call(checker)
+            return current(*args, **kwargs)
+        return checker.call(args, kwargs)  # compiles the signature, or raises what it lacks
+
+    return checked_function
+
+
+def _general_call(checker: _checking._Checker) -> Callable[..., Any]:
+    call = checker.call
+
+    def general_function(*args: Any, **kwargs: Any) -> Any:
+        return call(args, kwargs)
+
+    return general_function
 
 
 def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) -> Callable[..., Any]:  # noqa: PLR0915  # one generator, in the order of the code it writes

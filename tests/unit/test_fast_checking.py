@@ -166,6 +166,38 @@ def test_an_owned_return_takes_the_generated_path_and_its_freshness_rule(
         assert "freshness rule" in errors[0]
 
 
+class Later:
+    """A class whose method names it before it exists: compiled at the method's first call."""
+
+    @checked
+    def scaled(self, other: Later, x: Float[Tensor, "n"]) -> Float[Tensor, "n"]:
+        return x
+
+    @checked
+    @staticmethod
+    def made(x: Float[Tensor, "n"]) -> Later:
+        return Later()
+
+
+def test_a_signature_compiled_at_the_first_call_takes_the_generated_path_after_it(
+    general_calls: list[str],
+) -> None:
+    @checked
+    def takes(item: Later, x: Float[Tensor, "n"]) -> Float[Tensor, "n"]:
+        return x
+
+    item = Later()
+    for _ in range(3):
+        item.scaled(item, torch.ones(2))
+        takes(item, torch.ones(2))
+    assert isinstance(Later.made(torch.ones(2)), Later)
+    with pytest.raises(TypeError, match="'other'"):
+        item.scaled(typing.cast("Later", 3), torch.ones(2))  # the mistake under test
+    # The first call of each method compiles its signature; the mismatch is reported by the general
+    # path; every other call takes the generated one.
+    assert general_calls == ["scaled", "made", "scaled"]
+
+
 def test_a_sanitizer_sends_every_call_to_the_general_path(general_calls: list[str]) -> None:
     @checked
     def borrows(x: Shared[Float[Tensor, "n"]]) -> None:
