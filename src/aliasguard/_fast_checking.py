@@ -96,7 +96,10 @@ def _numpy_types(names: frozenset[str]) -> frozenset[type]:
     """Scalar types whose dtypes jaxtyping names in ``names`` (a subset: others take the general path)."""
     found: set[type] = set()
     for kind in set(np.sctypeDict.values()):
-        dtype = np.dtype(kind)
+        try:
+            dtype = np.dtype(kind)
+        except TypeError:
+            continue  # a scalar type without a dtype of its own: the general path judges it
         if numpy_dtype_name(dtype) in names:
             found.add(dtype.type)
     return frozenset(found)

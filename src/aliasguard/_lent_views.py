@@ -81,5 +81,9 @@ def lend_read_only(wrapper: Shared[Any], array: _Array) -> Shared[Any] | None:
         return None
     lent = make_shared(root, None)
     if wrapper.__class__ is Shared:
-        ROOTS[key] = (weakref.ref(wrapper, _forget(key)), weakref.ref(array), root, lent)
+        try:
+            array_reference = weakref.ref(array)
+        except TypeError:
+            return lent  # no weak reference: nothing would stop a resize, so nothing is kept
+        ROOTS[key] = (weakref.ref(wrapper, _forget(key)), array_reference, root, lent)
     return lent
