@@ -1069,18 +1069,25 @@ def checked(
         if any(runs_later(target) for runs_later in deferred):
             raise TypeError(messages.deferred_body(target))
         checker = _Checker(target, exhaustive=exhaustive, decorating_frame=_decorating_frame())
-        call = checker.call
-        function = target
+        # The common signatures get a call path generated for them; it hands anything unusual
+        # to checker.call. (Imported here: _fast_checking reads this module's classes.)
+        from ._fast_checking import compile_fast_call
 
-        @functools.wraps(target)
-        def checked_function(*args: P.args, **kwargs: P.kwargs) -> R:
-            __tracebackhide__ = True  # pytest opens the traceback at the caller's frame
-            if checked_function.__dict__.get("__no_type_check__"):
-                return function(*args, **kwargs)  # typing.no_type_check applied on top
-            return call(args, kwargs)  # type: ignore[no-any-return]
+        checked_function = compile_fast_call(checker)
+        if checked_function is None:
+            call = checker.call
+            function = target
 
+            def general_function(*args: Any, **kwargs: Any) -> Any:
+                __tracebackhide__ = True  # pytest opens the traceback at the caller's frame
+                if general_function.__dict__.get("__no_type_check__"):
+                    return function(*args, **kwargs)  # typing.no_type_check applied on top
+                return call(args, kwargs)
+
+            checked_function = general_function
+        functools.update_wrapper(checked_function, target)
         # Marks the function, so the import hook never wraps it twice.
         setattr(checked_function, "__aliasguard_checked__", True)  # noqa: B010
-        return checked_function
+        return typing.cast("Callable[P, R]", checked_function)
 
     return decorate if function is None else decorate(function)

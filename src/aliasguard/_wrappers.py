@@ -113,9 +113,12 @@ class Shared(Generic[A_co]):
         Shared[torch.Tensor](dtype=torch.float32, shape=(3,), device=cpu)
     """
 
-    __slots__ = ("__weakref__", "_source", "_value")
+    # _lent: the read-only view `@checked` lends in this wrapper's place, kept between calls
+    # (see _lent_views); unset until the first such call.
+    __slots__ = ("__weakref__", "_lent", "_source", "_value")
     _value: Any
     _source: object
+    _lent: object
 
     def __init__(self, value: A_co, source: object = None) -> None:
         _refuse_reinitialisation(self)

@@ -131,7 +131,7 @@ def test_wrappers_have_slots_and_no_instance_dict(wrapper: Shared[Any]) -> None:
     assert not hasattr(wrapper, "__dict__")
     with pytest.raises(TypeError):
         vars(wrapper)
-    assert Shared.__slots__ == ("__weakref__", "_source", "_value")
+    assert Shared.__slots__ == ("__weakref__", "_lent", "_source", "_value")
     assert Owned.__slots__ == ()
     assert weakref.ref(wrapper)() is wrapper
 

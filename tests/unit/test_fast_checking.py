@@ -1,0 +1,501 @@
+"""`@checked`'s generated call path: taken for the common signatures, and indistinguishable from the
+general checker in every verdict, error message and side effect.
+
+The agreement property decorates the same functions twice, with the generated path switched off
+(``_fast_checking.enabled``) and on, and feeds both the same random calls: tensors and arrays of
+drawn dtypes and shapes, wrapped in ``Shared``, ``Owned`` or bare, plain values and ``None``, with a
+body that may write into its borrow or return a value of a drawn shape.
+"""
+
+# pyright: reportPrivateUsage=false
+# jaxtyping's shape strings read as names to ruff.
+# ruff: noqa: F821
+
+from __future__ import annotations
+
+import gc
+import typing
+import warnings
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings, strategies as st
+from jaxtyping import Float, Int, Shaped
+from torch import Tensor
+
+from aliasguard import AliasingError, Owned, Shared, _checking, _fast_checking, checked, sanitize
+from aliasguard._lent_views import kept_view
+
+# The generated path is the one taken outside a sanitizer (inside one, every call is general).
+pytestmark = pytest.mark.aliasguard_unsanitized
+
+AGREEMENT = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@pytest.fixture
+def general_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the calls that reach the general checker (functions decorated after this fixture)."""
+    seen: list[str] = []
+    original = _checking._Checker.call
+
+    def recording(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        seen.append(self.function.__name__)
+        return original(self, args, kwargs)
+
+    monkeypatch.setattr(_checking._Checker, "call", recording)
+    return seen
+
+
+def _decorated_both_ways(function: Callable[..., Any]) -> tuple[Any, Any]:
+    """``function`` under the general path only, and under the generated one."""
+    _fast_checking.enabled = False
+    try:
+        general = checked(function)
+    finally:
+        _fast_checking.enabled = True
+    fast = checked(function)
+    return general, fast
+
+
+# ----------------------------------------------------------------------------------------------
+# The benchmark's three signatures take the generated path
+
+
+def test_shared_tensors_take_the_generated_path(general_calls: list[str]) -> None:
+    @checked
+    def case_a(
+        x: Shared[Float[Tensor, "b c"]], y: Shared[Float[Tensor, "b c"]]
+    ) -> Shared[Float[Tensor, "b c"]]:
+        return x
+
+    x, y = Shared(torch.ones(3, 4)), Shared(torch.ones(3, 4))
+    assert case_a(x, y) is x
+    assert case_a(x, y=y) is x
+    assert general_calls == []
+    with pytest.raises(TypeError, match="shape rule"):
+        case_a(x, Shared(torch.ones(3, 5)))
+    assert general_calls == ["case_a"]  # the mismatch is left to the general path to report
+
+
+def test_shared_arrays_take_the_generated_path(general_calls: list[str]) -> None:
+    @checked
+    def case_b(x: Shared[Float[np.ndarray, "n"]]) -> Float[np.ndarray, "n"]:
+        assert x.value.base is not None
+        return x.value
+
+    array = np.ones(5, dtype=np.float32)
+    result = case_b(Shared(array))
+    assert not result.flags.writeable
+    assert np.shares_memory(result, array)
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        result.flags.writeable = True
+    assert general_calls == []
+
+
+def test_tensors_and_plain_values_take_the_generated_path(general_calls: list[str]) -> None:
+    @checked
+    def case_c(  # noqa: PLR0917
+        x: Float[Tensor, "b c"],
+        y: Float[Tensor, "b c"],
+        z: Float[Tensor, "c"],
+        w: Float[Tensor, "b"],
+        k: int,
+        f: float,
+    ) -> Float[Tensor, "b c"]:
+        return x
+
+    x = torch.ones(3, 4)
+    assert case_c(x, x, torch.ones(4), torch.ones(3), True, 0.5) is x  # a bool is an int
+    assert general_calls == []
+    with pytest.raises(TypeError, match="'f'"):
+        case_c(x, x, torch.ones(4), torch.ones(3), 1, 1)  # beartype: an int is not a float
+    assert general_calls == ["case_c"]
+
+
+def test_signatures_outside_the_generated_path_keep_the_general_one(
+    general_calls: list[str],
+) -> None:
+    @checked
+    def moves(x: Owned[Float[Tensor, "n"]]) -> None:
+        pass
+
+    @checked(exhaustive=True)
+    def snapshots(x: Shared[Float[Tensor, "n"]]) -> None:
+        pass
+
+    @checked
+    def union(k: int | str) -> None:
+        pass
+
+    moves(Owned(torch.ones(2)))
+    snapshots(Shared(torch.ones(2)))
+    union("k")
+    assert general_calls == ["moves", "snapshots", "union"]
+
+
+def test_an_owned_return_takes_the_generated_path_and_its_freshness_rule(
+    general_calls: list[str],
+) -> None:
+    def doubles(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
+        return Owned(x * 2)
+
+    def hands_back(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
+        return Owned(x)
+
+    def hands_out_a_buffer(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
+        return Owned(Plan.buffer)  # a new wrapper around the same memory on every call
+
+    checked_doubles = checked(doubles)
+    assert torch.equal(checked_doubles(torch.ones(2)).value, torch.full((2,), 2.0))
+    assert general_calls == []
+    for function, calls in ((hands_back, 1), (hands_out_a_buffer, 2)):
+        Plan.buffer = torch.zeros(2)
+        general, fast = _decorated_both_ways(function)
+        errors: list[str] = []
+        for decorated in (general, fast):
+            kept = [decorated(torch.ones(2)) for _ in range(calls - 1)]  # alive: returned earlier
+            with pytest.raises(AliasingError) as raised:
+                decorated(torch.ones(2) if function is hands_out_a_buffer else Plan.buffer)
+            errors.append(str(raised.value))
+            del kept
+        assert errors[0] == errors[1]
+        assert "freshness rule" in errors[0]
+
+
+class Later:
+    """A class whose method names it before it exists: compiled at the method's first call."""
+
+    @checked
+    def scaled(self, other: Later, x: Float[Tensor, "n"]) -> Float[Tensor, "n"]:
+        return x
+
+    @checked
+    @staticmethod
+    def made(x: Float[Tensor, "n"]) -> Later:
+        return Later()
+
+
+def test_a_signature_compiled_at_the_first_call_takes_the_generated_path_after_it(
+    general_calls: list[str],
+) -> None:
+    @checked
+    def takes(item: Later, x: Float[Tensor, "n"]) -> Float[Tensor, "n"]:
+        return x
+
+    item = Later()
+    for _ in range(3):
+        item.scaled(item, torch.ones(2))
+        takes(item, torch.ones(2))
+    assert isinstance(Later.made(torch.ones(2)), Later)
+    with pytest.raises(TypeError, match="'other'"):
+        item.scaled(typing.cast("Later", 3), torch.ones(2))  # the mistake under test
+    # The first call of each method compiles its signature; the mismatch is reported by the general
+    # path; every other call takes the generated one.
+    assert general_calls == ["scaled", "made", "scaled"]
+
+
+def test_a_sanitizer_sends_every_call_to_the_general_path(general_calls: list[str]) -> None:
+    @checked
+    def borrows(x: Shared[Float[Tensor, "n"]]) -> None:
+        pass
+
+    with sanitize():
+        borrows(Shared(torch.ones(2)))
+    assert general_calls == ["borrows"]
+    borrows(Shared(torch.ones(2)))
+    assert general_calls == ["borrows"]
+
+
+def test_a_torch_write_into_a_borrow_is_reported_after_the_call() -> None:
+    def writes(x: Shared[Float[Tensor, "n"]]) -> None:
+        written: Any = x.value  # the write under test: the read-only stubs forbid it
+        written.add_(1)
+
+    general, fast = _decorated_both_ways(writes)
+    errors: list[str] = []
+    for decorated in (general, fast):
+        with pytest.raises(AliasingError) as raised:
+            decorated(Shared(torch.ones(2)))
+        errors.append(str(raised.value))
+    assert errors[0] == errors[1]
+    assert "borrow rule" in errors[0]
+
+
+def test_a_numpy_write_into_a_borrow_is_refused_and_reported() -> None:
+    def writes(x: Shared[Float[np.ndarray, "n"]]) -> None:
+        written: Any = x.value  # the write under test: the read-only stubs forbid it
+        written[0] = 2
+
+    general, fast = _decorated_both_ways(writes)
+    errors: list[str] = []
+    array = np.ones(3)
+    wrapper = Shared(array)
+    for decorated in (general, fast, fast):  # the second fast call lends the cached view
+        with pytest.raises(AliasingError) as raised:
+            decorated(wrapper)
+        errors.append(str(raised.value))
+        assert isinstance(raised.value.__cause__, ValueError)
+    assert errors[0] == errors[1] == errors[2]
+    assert array.tolist() == [1.0, 1.0, 1.0]
+
+
+# ----------------------------------------------------------------------------------------------
+# The read-only views kept per wrapper
+
+
+def _lends(x: Shared[Shaped[np.ndarray, "..."]]) -> Shared[Shaped[np.ndarray, "..."]]:
+    return x
+
+
+def test_a_lent_view_follows_the_array_reshaped_in_place() -> None:
+    lends = checked(_lends)
+    array = np.arange(6.0)
+    wrapper = Shared(array)
+    assert lends(wrapper).value.shape == (6,)
+    setattr(array, "shape", (2, 3))  # noqa: B010  # deprecated as an attribute, still allowed
+    assert lends(wrapper).value.shape == (2, 3)
+    with warnings.catch_warnings():  # NumPy 2.4 deprecates both assignments; older ones allow them
+        warnings.simplefilter("ignore", DeprecationWarning)
+        setattr(array, "strides", (8, 16))  # noqa: B010
+        assert lends(wrapper).value.strides == (8, 16)
+        setattr(array, "dtype", np.dtype(np.int64))  # noqa: B010  # typed read-only
+        assert lends(wrapper).value.dtype == np.int64
+
+
+def test_a_lent_view_reshaped_by_a_callee_is_not_lent_again() -> None:
+    lends = checked(_lends)
+    array = np.arange(6.0)
+    wrapper = Shared(array)
+    lent = lends(wrapper).value
+    setattr(lent, "shape", (3, 2))  # noqa: B010  # deprecated as an attribute, still allowed
+    assert lends(wrapper).value.shape == (6,)
+
+
+def test_the_kept_view_dies_with_its_wrapper_and_keeps_no_array_alive() -> None:
+    lends = checked(_lends)
+    array = np.arange(6.0)
+    wrapper = Shared(array)
+    lends(wrapper)
+    assert kept_view(wrapper) is not None
+    # While the view is kept, NumPy refuses to move the array's memory under it.
+    with pytest.raises(ValueError, match="resize"):
+        array.resize(12, refcheck=False)
+    array_alive = weakref.ref(array)
+    del wrapper, array
+    gc.collect()
+    assert array_alive() is None
+
+
+def test_an_owned_lent_as_a_borrow_is_not_kept() -> None:
+    lends = checked(_lends)
+    owned = Owned(np.arange(3.0))
+    assert not lends(owned).value.flags.writeable
+    assert kept_view(owned) is None
+
+
+def test_a_read_only_array_is_lent_as_it_is() -> None:
+    lends = checked(_lends)
+    array = np.arange(3.0)
+    array.flags.writeable = False
+    wrapper = Shared(array)
+    assert lends(wrapper) is wrapper  # nothing to protect: the general path's behaviour
+
+
+# ----------------------------------------------------------------------------------------------
+# Agreement with the general path
+
+
+DTYPES = ("float32", "float64", "int32", "bool")
+# Each recipe: (library, dtype, shape, wrapper); libraries "torch"/"numpy", wrappers
+# "shared"/"owned"/"bare"; or ("plain", value) for a non-array value.
+Recipe = tuple[Any, ...]
+
+array_recipes = st.tuples(
+    st.sampled_from(("torch", "numpy")),
+    st.sampled_from(DTYPES),
+    st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple),
+    st.sampled_from(("shared", "shared", "bare", "owned")),
+)
+plain_recipes = st.tuples(
+    st.just("plain"), st.sampled_from((None, 0, True, 1.5, "s", b"b", 2**70, np.float64(0.5)))
+)
+recipes = st.one_of(array_recipes, array_recipes, plain_recipes)
+
+
+def _make(recipe: Recipe) -> object:
+    if recipe[0] == "plain":
+        return recipe[1]
+    library, dtype, shape, wrapper = recipe
+    value: Any = (
+        torch.zeros(shape, dtype=getattr(torch, dtype))
+        if library == "torch"
+        else np.zeros(shape, dtype=dtype)
+    )
+    if wrapper == "shared":
+        return Shared(value)
+    if wrapper == "owned":
+        return Owned(value)
+    return value
+
+
+class Plan:
+    """What the bodies below do in this example (shared by both decorations)."""
+
+    write = False
+    returned: Recipe = ("plain", None)
+    buffer = torch.zeros(2)
+
+
+def _body_result(first: object) -> Any:
+    if Plan.write and isinstance(first, Shared):
+        inner: Any = first.value
+        if isinstance(inner, torch.Tensor):
+            inner.add_(1)
+        else:
+            inner[...] = 1
+    return typing.cast("Any", first if Plan.returned == ("first",) else _make(Plan.returned))
+
+
+def two_borrows(
+    x: Shared[Float[Tensor, "b c"]], y: Shared[Float[Tensor, "b c"]]
+) -> Shared[Float[Tensor, "b c"]]:
+    return typing.cast("Shared[Tensor]", _body_result(x))
+
+
+def numpy_borrow(x: Shared[Float[np.ndarray, "n"]]) -> Float[np.ndarray, "n"]:
+    return typing.cast("np.ndarray", _body_result(x))
+
+
+def mixed(x: Float[Tensor, "b c"], z: Float[Tensor, "c"], k: int, f: float) -> Float[Tensor, "b c"]:
+    return typing.cast("Tensor", _body_result(x))
+
+
+def optional_and_defaults(
+    x: Shared[Shaped[np.ndarray | Tensor, "... n"]] | None = None,
+    /,
+    m: Int[Tensor, "n 2"] | None = None,
+    *,
+    s: str = "a",
+    b: bool | None = None,
+) -> Float[Tensor, "n _"] | None:
+    return typing.cast("Tensor | None", _body_result(x))
+
+
+def fixed_and_broadcast(x: Float[np.ndarray, "2 #3 _"], y: Shared[Float[Tensor, "#2"]]) -> bytes:
+    return typing.cast("bytes", _body_result(x))
+
+
+def owned_return(
+    x: Float[Tensor, "n"], y: Shared[Float[np.ndarray, "n"]] | None = None
+) -> Owned[Float[Tensor, "n"]]:
+    return typing.cast("Owned[Tensor]", _body_result(x))
+
+
+SIGNATURES = {
+    function.__name__: (function, count, _decorated_both_ways(function))
+    for function, count in (
+        (two_borrows, 2),
+        (numpy_borrow, 1),
+        (mixed, 4),
+        (optional_and_defaults, 2),
+        (fixed_and_broadcast, 2),
+        (owned_return, 2),
+    )
+}
+
+
+def _outcome(decorated: Callable[..., Any], args: list[object], kwargs: dict[str, object]) -> str:
+    result: Any
+    try:
+        result = decorated(*args, **kwargs)
+    except Exception as error:  # the verdict itself is compared
+        return f"{type(error).__name__}: {error} (cause: {type(error.__cause__).__name__})"
+    kind = type(typing.cast("object", result)).__name__
+    inner = typing.cast("object", result.value if kind in {"Shared", "Owned"} else result)
+    writeable = getattr(getattr(inner, "flags", None), "writeable", None)  # NumPy's only
+    described = f"{getattr(inner, 'shape', None)} {getattr(inner, 'dtype', '')} {writeable}"
+    return f"returned {kind} {described}"
+
+
+@AGREEMENT
+@given(
+    name=st.sampled_from(sorted(SIGNATURES)),
+    arguments=st.lists(recipes, min_size=0, max_size=5),
+    keywords=st.dictionaries(st.sampled_from(("x", "y", "m", "s", "b", "k")), recipes, max_size=2),
+    write=st.booleans(),
+    returned=st.one_of(st.just(("first",)), recipes),
+)
+def test_the_generated_path_agrees_with_the_general_one(
+    name: str,
+    arguments: list[Recipe],
+    keywords: dict[str, Recipe],
+    write: bool,
+    returned: Recipe,
+) -> None:
+    _, count, (general, fast) = SIGNATURES[name]
+    Plan.write, Plan.returned = write, returned
+    arguments = arguments[: count + 1]  # one too many now and then: the function's own error
+    outcomes: list[str] = []
+    for decorated in (general, fast):
+        # Fresh values for each route: a move or a write must not leak into the other's call.
+        args = [_make(recipe) for recipe in arguments]
+        kwargs = {key: _make(recipe) for key, recipe in keywords.items()}
+        outcomes.append(_outcome(decorated, args, kwargs))
+    assert outcomes[0] == outcomes[1]
+
+
+@AGREEMENT
+@given(
+    dims=st.lists(st.integers(1, 2), min_size=2, max_size=2),
+    other=st.lists(st.integers(1, 2), min_size=2, max_size=2),
+    dtype=st.sampled_from(("float32", "float64", "int32")),
+    write=st.booleans(),
+    returned=st.lists(st.integers(1, 2), min_size=0, max_size=3),
+)
+def test_the_generated_path_agrees_on_borrowed_tensors(
+    dims: list[int], other: list[int], dtype: str, write: bool, returned: list[int]
+) -> None:
+    """Calls that mostly pass the argument checks: the borrow and return rules decide."""
+    _, _, (general, fast) = SIGNATURES["two_borrows"]
+    Plan.write, Plan.returned = write, ("torch", "float32", tuple(returned), "shared")
+    outcomes = [
+        _outcome(
+            decorated,
+            [
+                Shared(torch.zeros(*dims, dtype=getattr(torch, dtype))),
+                Shared(torch.zeros(*other)),
+            ],
+            {},
+        )
+        for decorated in (general, fast)
+    ]
+    assert outcomes[0] == outcomes[1]
+
+
+@AGREEMENT
+@given(
+    size=st.integers(0, 3),
+    dtype=st.sampled_from(("float32", "float64", "int32")),
+    write=st.booleans(),
+    returned=st.one_of(st.just(("first",)), array_recipes),
+    by_keyword=st.booleans(),
+)
+def test_the_generated_path_agrees_on_borrowed_arrays(
+    size: int, dtype: str, write: bool, returned: Recipe, by_keyword: bool
+) -> None:
+    _, _, (general, fast) = SIGNATURES["numpy_borrow"]
+    Plan.write, Plan.returned = write, returned
+    array = np.zeros(size, dtype=dtype)
+    wrapper = Shared(array)
+    outcomes: list[str] = []
+    for decorated in (general, fast, fast):  # the fast path twice: the view kept for the wrapper
+        args: list[object] = [] if by_keyword else [wrapper]
+        kwargs: dict[str, object] = {"x": wrapper} if by_keyword else {}
+        outcomes.append(_outcome(decorated, args, kwargs))
+        assert array.flags.writeable
+        assert not array.any()
+    assert outcomes[0] == outcomes[1] == outcomes[2]
