@@ -2,8 +2,9 @@
 
 The direction follows the input's type: NumPy arrays become tensors, tensors become NumPy arrays.
 Every check that decides whether a route is possible runs before the call into torch or NumPy that
-would act on it, so no input reaches a call that could crash the process (FACTS.md: from_dlpack
-aborts on negative strides; a tensor over a read-only memmap segfaults on write).
+would act on it, so no input reaches a call that could crash the process (``torch.from_dlpack``
+aborts on negative strides before torch 2.15, and a tensor over a read-only memmap segfaults on
+write: tests/unit/test_upstream_facts.py pins both).
 """
 
 from __future__ import annotations

@@ -196,7 +196,7 @@ def _own_tensor(tensor: torch.Tensor) -> NDArray[Any]:
     return own(tensor).value
 
 
-# The order is the order of the article our users learn from (FACTS.md), then the rest.
+# The recipes most code uses first (from_numpy, tensor, clone, numpy(), Tensor(), as_tensor), then the rest.
 ROUTES: tuple[Route, ...] = (
     Route("torch.from_numpy", from_numpy=_from_numpy),
     Route("torch.tensor", from_numpy=torch.tensor),

@@ -1,8 +1,9 @@
 """`aliasguard report`: every cell is measured, and the measurements say what torch really does.
 
 The full report runs once, through the real command line in a subprocess (module fixture); the
-tests below read that JSON. Assertions pin measured behaviour from FACTS.md, so a torch or NumPy
-release that changes a route fails here instead of leaving a stale table.
+tests below read that JSON. Assertions pin the behaviour measured on the releases named in
+docs/conversions.md, so a torch or NumPy release that changes a route fails here instead of leaving
+a stale table.
 """
 
 from __future__ import annotations
@@ -162,7 +163,7 @@ def test_run_report_refuses_a_cell_it_does_not_plan() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# What the measurements say: FACTS.md rows, observed on the installed releases.
+# What the measurements say, observed on the installed releases.
 
 
 @pytest.mark.slow

@@ -639,7 +639,8 @@ def test_torch_call_returns_same_object(call: Callable[[torch.Tensor], torch.Ten
 
 
 def test_reshape_returns_a_new_view_sharing_memory() -> None:
-    # FACTS lists reshape among "same object" calls; it is a *new* tensor object, but a view.
+    # reshape is often listed among the calls that return the same object: it returns a *new*
+    # tensor object, but a view of the same memory.
     tensor = torch.arange(6.0)
     for shape in [(2, 3), (6,)]:
         reshaped = tensor.reshape(shape)
