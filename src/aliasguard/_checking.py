@@ -72,7 +72,7 @@ from ._wrappers import (
     set_value,
 )
 
-__all__ = ["checked", "involves_contract"]
+__all__ = ["checked"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
