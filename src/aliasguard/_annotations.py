@@ -41,6 +41,7 @@ __all__ = [
     "involves_contract",
     "is_array_annotation",
     "names_an_array",
+    "names_in_string_annotations",
     "read",
     "resolved_hints",
     "union_members",
@@ -169,3 +170,15 @@ def resolved_hints(
     author meant it to be checked.
     """
     return typing.get_type_hints(function, localns=local_names, include_extras=True)
+
+
+def names_in_string_annotations(function: Callable[..., Any]) -> set[str]:
+    """The names a function's string annotations mention (``"Local | None"``: ``Local``)."""
+    names: set[str] = set()
+    for annotation in getattr(function, "__annotations__", {}).values():
+        if isinstance(annotation, str):
+            try:
+                names.update(compile(annotation, "<annotation>", "eval").co_names)
+            except SyntaxError:
+                continue  # resolving it reports that
+    return names

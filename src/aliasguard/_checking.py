@@ -39,6 +39,7 @@ from ._annotations import (
     OWNED,
     SHARED,
     involves_contract,
+    names_in_string_annotations,
     read,
     resolved_hints,
 )
@@ -60,7 +61,7 @@ from ._jaxtyping_compat import (
     symbolic_size,
 )
 from ._memory import shares_memory
-from ._numpy_locks import is_locked, is_read_only_refusal
+from ._numpy_locks import is_read_only_refusal
 from ._sanitizer import end_loan, explain_refused_write, is_active, lend
 from ._wrappers import (
     MOVED,
@@ -467,7 +468,13 @@ class _Checker:
             if decorating_frame is not None and decorating_frame.f_locals is not (
                 decorating_frame.f_globals
             ):
-                self.local_names = decorating_frame.f_locals
+                # Only the names the annotations use: the rest of the scope may be large arrays.
+                scope = decorating_frame.f_locals
+                self.local_names = {
+                    name: scope[name]
+                    for name in names_in_string_annotations(function)
+                    if name in scope
+                }
             with contextlib.suppress(NameError):
                 self._compile()
 
@@ -590,10 +597,10 @@ class _Checker:
                     borrowed.append((slot, inner, _version(inner)))
                 elif is_ndarray(inner):
                     numpy_borrows.append((slot, inner))
-                    # An array the sanitizer locked is writable again once the lock goes.
-                    if inner.flags.writeable or is_locked(inner):
-                        # No source on the lent view: the callee gets no writable path back.
-                        replacements.append((slot, make_shared(_read_only_view(inner), None)))
+                    # Read-only arrays too: an array that owns its memory (or one the sanitizer
+                    # locked) can be made writable again. No source on the lent view: the callee
+                    # gets no writable path back.
+                    replacements.append((slot, make_shared(_read_only_view(inner), None)))
             elif kind == ARRAY:
                 assert slot.spec is not None
                 problem = _check_array(slot.spec, value, memo)
@@ -677,8 +684,7 @@ class _Checker:
                     taken.borrowed.append((named, inner, _version(inner)))
                 elif is_ndarray(inner):
                     taken.numpy_borrows.append((named, inner))
-                    if inner.flags.writeable or is_locked(inner):
-                        replaced[path] = make_shared(_read_only_view(inner), None)
+                    replaced[path] = make_shared(_read_only_view(inner), None)
             elif kind == ARRAY:
                 assert leaf.spec is not None
                 problem = _check_array(leaf.spec, member, memo)
@@ -967,7 +973,16 @@ def _refused_write_was_a_borrow(error: BaseException, borrowed: list[object]) ->
 
 
 def _read_only_view(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """A view that cannot be made writable again: its memory comes from a read-only buffer."""
+    """A view that cannot be made writable again: its memory comes from a read-only buffer.
+
+    A subclass (a masked array, a memmap) keeps its class and what rides on it (the mask) in a
+    plain read-only view instead, which its holder could make writable again: the buffer export
+    would hand the callee a bare ndarray with another meaning.
+    """
+    if type(array) is not np.ndarray:
+        view = array.view()
+        view.flags.writeable = False
+        return view
     try:
         view = np.asarray(memoryview(typing.cast("Any", array)).toreadonly())
         return view if view.dtype == array.dtype else view.view(array.dtype)

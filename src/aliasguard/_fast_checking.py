@@ -309,7 +309,7 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
     replaces = False
     w = writer
     w.line(1, "__tracebackhide__ = True  # pytest opens the traceback at the caller's frame")
-    w.line(1, "if '__no_type_check__' in own_attributes:")
+    w.line(1, "if own_attributes.get('__no_type_check__'):")
     w.line(2, "return function(*args, **kwargs)  # typing.no_type_check applied on top")
     w.line(1, "if sanitizer._active_threads > 0:")
     w.line(2, fail)
@@ -398,9 +398,6 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
                 w.line(inner_depth, "):")
                 w.line(inner_depth + 1, "lent = kept[1]")
                 w.line(inner_depth, "else:")
-                # A read-only array is lent as it is (or was locked): the general path's case.
-                w.line(inner_depth + 1, "if not inner.flags.writeable:")
-                w.line(inner_depth + 2, fail)
                 w.line(inner_depth + 1, "lent = lend_read_only(value, inner)")
                 w.line(inner_depth + 1, "if lent is None:")
                 w.line(inner_depth + 2, fail)
@@ -461,6 +458,8 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
         # jaxtyping only reads the arguments entry (f-string axes): one empty dict serves all.
         namespace["NO_ARGUMENTS"] = types.MappingProxyType({})
         w.line(1, "stack.append((pushed, {}, {}, NO_ARGUMENTS))")
+        # isinstance() in the body adds to this very dict: its length then tells if it did.
+        w.line(1, "depth, bound_before = len(stack), len(pushed)")
     w.line(1, "try:")
     w.line(2, "result = function(*call_args, **call_kwargs)")
     w.line(1, "except ValueError as error:")
@@ -469,7 +468,9 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
     w.line(2, "raise")
     if shares_memo:
         w.line(1, "finally:")
-        w.line(2, "body_memo = stack.pop()[0]")
+        # Ours, and whatever a body left above it; jaxtyping may have replaced ours with a copy.
+        w.line(2, "body_memo = stack[depth - 1][0] if len(stack) >= depth else pushed")
+        w.line(2, "del stack[depth - 1 :]")
     for tensor, version in borrowed:
         name = tensor.removeprefix("tensor")
         parameter = slots[int(name)].name
@@ -486,7 +487,7 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
         bound_by_arguments = {name for name, state in w.state.items() if state == _BOUND}
         assert return_slot.spec is not None or return_slot.kind == OTHER
         if shares_memo and not _axis_names(return_slot.spec) <= bound_by_arguments:
-            w.line(1, "if len(body_memo) != len(pushed):")
+            w.line(1, "if len(body_memo) != bound_before:")
             w.line(2, f"return return_failed(result, args, kwargs, body_memo, {memories})")
         # The return's axes get locals of their own, so that the memo handed to the general path
         # on failure is the one the arguments left; one an optional argument may have bound

@@ -72,6 +72,8 @@ def lend_read_only(wrapper: Shared[Any], array: _Array) -> Shared[Any] | None:
     For a ``Shared`` (not an ``Owned``, which can be moved) the lent wrapper is kept on it and
     lent again while its view still matches the array.
     """
+    if type(array) is not np.ndarray:
+        return None  # a subclass keeps its class in the general path's view
     kept = kept_view(wrapper)
     if kept is not None and same_geometry(kept[0], array):
         return kept[1]

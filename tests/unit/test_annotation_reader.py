@@ -6,9 +6,11 @@ arguments, bindings inside the body) are tested against jaxtyping in ``tests/con
 
 from __future__ import annotations
 
+import gc
 import threading
 import typing
 import warnings
+import weakref
 from typing import Any
 
 import numpy as np
@@ -169,3 +171,25 @@ def test_a_quoted_annotation_jaxtyping_cannot_build_is_refused_by_aliasguard() -
     f.__annotations__ = {"x": "Float[Tensor, '*a *b']"}
     with pytest.raises(TypeError, match=r"^@checked cannot resolve the annotations .*ValueError"):
         checked(f)
+
+
+def test_only_the_local_names_the_annotations_use_are_kept() -> None:
+    class Big:
+        pass
+
+    def make() -> tuple[Any, weakref.ref[Big]]:
+        big = Big()
+
+        class Local:
+            pass
+
+        def f(x: Local) -> int:  # a string annotation: this module defers them
+            return 1
+
+        return checked(f), weakref.ref(big)
+
+    decorated, big_alive = make()
+    gc.collect()
+    assert big_alive() is None  # the scope's other locals are not kept alive
+    with pytest.raises(AnnotationError, match="breaks the type rule"):
+        decorated(1)

@@ -27,7 +27,16 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from jaxtyping import Float, Int, Shaped
 from torch import Tensor
 
-from aliasguard import AliasingError, Owned, Shared, _checking, _fast_checking, checked, sanitize
+from aliasguard import (
+    AliasingError,
+    AnnotationError,
+    Owned,
+    Shared,
+    _checking,
+    _fast_checking,
+    checked,
+    sanitize,
+)
 from aliasguard._lent_views import kept_view
 
 # The generated path is the one taken outside a sanitizer (inside one, every call is general).
@@ -297,12 +306,69 @@ def test_an_owned_lent_as_a_borrow_is_not_kept() -> None:
     assert kept_view(owned) is None
 
 
-def test_a_read_only_array_is_lent_as_it_is() -> None:
-    lends = checked(_lends)
-    array = np.arange(3.0)
+def _flips_and_writes(x: Shared[Float[np.ndarray, " n"]]) -> None:
+    view: Any = x.value
+    view.flags.writeable = True  # refused for a view over a read-only buffer export
+    view[0] = 7.0
+
+
+@pytest.mark.parametrize("path", ["general", "fast"])
+def test_a_read_only_array_is_lent_as_a_view_that_stays_read_only(path: str) -> None:
+    # An array that owns its memory can be made writable again: read-only is no protection.
+    general, fast = _decorated_both_ways(_flips_and_writes)
+    array = np.zeros(3)
     array.flags.writeable = False
-    wrapper = Shared(array)
-    assert lends(wrapper) is wrapper  # nothing to protect: the general path's behaviour
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        (general if path == "general" else fast)(Shared(array))
+    assert array.tolist() == [0.0, 0.0, 0.0]
+    assert not array.flags.writeable
+
+
+@pytest.mark.parametrize("path", ["general", "fast"])
+def test_an_ndarray_subclass_keeps_its_class_and_meaning(path: str) -> None:
+    def total(x: Shared[Float[np.ndarray, " n"]]) -> float:
+        return float(x.value.sum())
+
+    general, fast = _decorated_both_ways(total)
+    numpy_ma: Any = np.ma  # its constructors are partly untyped
+    masked = numpy_ma.array([1.0, 2.0, 100.0], mask=[False, False, True])
+    assert (general if path == "general" else fast)(Shared(masked)) == 3.0
+
+
+def test_an_axis_the_body_binds_by_isinstance_is_checked_on_the_return() -> None:
+    def binds(x: Float[Tensor, " b"], y: Any) -> Float[Tensor, " k"]:
+        k_vector: Any = Float[Tensor, " k"]  # a class at run time; checkers see Annotated
+        assert isinstance(y, k_vector)  # binds k
+        return torch.ones(4)
+
+    general, fast = _decorated_both_ways(binds)
+    for decorated in (general, fast):
+        with pytest.raises(AnnotationError, match="axis k is 4 here but 5 elsewhere"):
+            decorated(torch.ones(2), torch.ones(5))
+
+
+def test_the_memo_stack_is_balanced_after_a_body_that_leaves_an_entry() -> None:
+    from jaxtyping import _storage  # the stack itself
+
+    def leaves_one(x: Float[Tensor, " n"]) -> int:
+        _storage.push_shape_memo({})
+        return 1
+
+    general, fast = _decorated_both_ways(leaves_one)
+    for decorated in (general, fast):
+        decorated(torch.ones(2))
+        assert getattr(_storage._shape_storage, "memo_stack", []) == []
+
+
+def test_a_false_no_type_check_mark_leaves_the_checks_on() -> None:
+    def one(x: Float[Tensor, " n"]) -> int:
+        return 1
+
+    general, fast = _decorated_both_ways(one)
+    for decorated in (general, fast):
+        decorated.__no_type_check__ = False
+        with pytest.raises(AnnotationError):
+            decorated("not a tensor")
 
 
 # ----------------------------------------------------------------------------------------------
