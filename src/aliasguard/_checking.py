@@ -1068,7 +1068,13 @@ def checked(
         if isinstance(target, staticmethod | classmethod):
             # Check the function inside, and keep how the class binds it.
             method = typing.cast("Any", target)
-            return typing.cast("Callable[P, R]", type(method)(decorate(method.__func__)))
+            inner = decorate(method.__func__)
+            rebound = type(method)(inner)
+            # One attribute dict for both: typing.no_type_check applied on top of the method
+            # then marks the checked function, which reads it at every call.
+            with contextlib.suppress(AttributeError, TypeError):
+                rebound.__dict__ = inner.__dict__
+            return typing.cast("Callable[P, R]", rebound)
         candidate: object = target  # inspected as an object, so checkers keep target's type
         if isinstance(candidate, type) or not (
             inspect.isfunction(candidate)

@@ -193,3 +193,15 @@ def test_only_the_local_names_the_annotations_use_are_kept() -> None:
     assert big_alive() is None  # the scope's other locals are not kept alive
     with pytest.raises(AnnotationError, match="breaks the type rule"):
         decorated(1)
+
+
+@pytest.mark.parametrize("kind", [staticmethod, classmethod])
+def test_no_type_check_on_top_of_a_checked_static_or_class_method_turns_it_off(
+    kind: type,
+) -> None:
+    def method(*args: Any) -> int:
+        return len(args)
+
+    method.__annotations__ = {"args": Float[Tensor, " n"]}
+    holder: Any = type("Holder", (), {"method": typing.no_type_check(checked(kind(method)))})
+    assert holder.method("not a tensor") >= 1  # unchecked: no AnnotationError
