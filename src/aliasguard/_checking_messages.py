@@ -78,7 +78,7 @@ def where(path: str) -> str:
 _FIXES = {
     "library": "convert it to the annotated library with share() or own()",
     "dtype": "cast a copy with own(x, dtype=...), or widen the annotation's dtype",
-    "shape": "pass a value whose axes agree with the bindings above, or correct the annotation",
+    "shape": "pass a value whose axes agree with the axis bindings below, or correct the annotation",
 }
 
 
@@ -93,9 +93,9 @@ def annotation_mismatch(
     bound = ", ".join(f"{name}={size} (from {owner!r})" for name, size, owner in bindings)
     message = (
         f"{function_name(function)}: {_where(slot)} breaks the {rule} rule: got "
-        f"{described(value)}, expected {_annotation_text(slot)} ({detail}).\n"
-        f"  axis bindings: {bound or 'none yet'}\n"
-        f"  fix: {_FIXES[rule]}."
+        f"{described(value)}, expected {_annotation_text(slot)} ({detail}); fix: "
+        f"{_FIXES[rule]}.\n"
+        f"  axis bindings: {bound or 'none yet'}"
     )
     return AnnotationError(
         message, function=function_name(function), parameter=slot.name, rule=rule
@@ -132,8 +132,8 @@ def beartype_violation(
     # describe the value by its type, dtype and shape instead.
     reason = f"expected {hint!r}, got {described(value)}"
     message = (
-        f"{function_name(function)}: {where(parameter)} breaks the type rule ({reason}).\n"
-        f"  fix: pass a value matching {hint!r}."
+        f"{function_name(function)}: {where(parameter)} breaks the type rule ({reason}); fix: "
+        f"pass a value matching {hint!r}."
     )
     return AnnotationError(
         message, function=function_name(function), parameter=parameter, rule="type"
@@ -218,8 +218,7 @@ def container_mismatch(
 ) -> AnnotationError:
     message = (
         f"{function_name(function)}: {where(path)} breaks the type rule: expected {hint!r}, "
-        f"got {described(value)} ({detail}).\n"
-        f"  fix: pass a value matching {hint!r}."
+        f"got {described(value)} ({detail}); fix: pass a value matching {hint!r}."
     )
     return AnnotationError(message, function=function_name(function), parameter=path, rule="type")
 
