@@ -13,6 +13,7 @@ jaxtyping's private parse results mean lives in `_jaxtyping_compat`; containers 
 
 from __future__ import annotations
 
+import ast
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -173,12 +174,25 @@ def resolved_hints(
 
 
 def names_in_string_annotations(function: Callable[..., Any]) -> set[str]:
-    """The names a function's string annotations mention (``"Local | None"``: ``Local``)."""
+    """The names a function's string annotations mention (``"Local | None"``: ``Local``).
+
+    A string inside the string (``"'Local'"``, a quoted annotation under
+    ``from __future__ import annotations``) is read too, as ``typing.get_type_hints`` evaluates it.
+    """
     names: set[str] = set()
-    for annotation in getattr(function, "__annotations__", {}).values():
-        if isinstance(annotation, str):
-            try:
-                names.update(compile(annotation, "<annotation>", "eval").co_names)
-            except SyntaxError:
-                continue  # resolving it reports that
+    pending = [
+        annotation
+        for annotation in getattr(function, "__annotations__", {}).values()
+        if isinstance(annotation, str)
+    ]
+    while pending:
+        try:
+            tree = ast.parse(pending.pop(), mode="eval")
+        except SyntaxError:
+            continue  # resolving it reports that
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                pending.append(node.value)
     return names
