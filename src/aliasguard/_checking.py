@@ -60,6 +60,7 @@ from ._jaxtyping_compat import (
     sizes_of_entry,
     symbolic_size,
 )
+from ._lent_views import read_only_view
 from ._memory import shares_memory
 from ._numpy_locks import is_read_only_refusal
 from ._sanitizer import end_loan, explain_refused_write, is_active, lend
@@ -600,7 +601,7 @@ class _Checker:
                     # Read-only arrays too: an array that owns its memory (or one the sanitizer
                     # locked) can be made writable again. No source on the lent view: the callee
                     # gets no writable path back.
-                    replacements.append((slot, make_shared(_read_only_view(inner), None)))
+                    replacements.append((slot, make_shared(read_only_view(inner), None)))
             elif kind == ARRAY:
                 assert slot.spec is not None
                 problem = _check_array(slot.spec, value, memo)
@@ -684,7 +685,7 @@ class _Checker:
                     taken.borrowed.append((named, inner, _version(inner)))
                 elif is_ndarray(inner):
                     taken.numpy_borrows.append((named, inner))
-                    replaced[path] = make_shared(_read_only_view(inner), None)
+                    replaced[path] = make_shared(read_only_view(inner), None)
             elif kind == ARRAY:
                 assert leaf.spec is not None
                 problem = _check_array(leaf.spec, member, memo)
@@ -970,31 +971,6 @@ def _refused_write_was_a_borrow(error: BaseException, borrowed: list[object]) ->
                 return False
         traceback = traceback.tb_next
     return True
-
-
-def _read_only_view(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """A view that cannot be made writable again: its memory comes from a read-only buffer.
-
-    A subclass (a masked array, a memmap) keeps its class and what rides on it (the mask) in a
-    plain read-only view instead, which its holder could make writable again: the buffer export
-    would hand the callee a bare ndarray with another meaning.
-    """
-    if type(array) is not np.ndarray:
-        view = array.view()
-        view.flags.writeable = False
-        return view
-    try:
-        view = np.asarray(memoryview(typing.cast("Any", array)).toreadonly())
-        return view if view.dtype == array.dtype else view.view(array.dtype)
-    except (ValueError, TypeError, NotImplementedError):
-        pass  # dtypes the buffer protocol lacks (ml_dtypes'): through same-size integers
-    try:
-        bits = array.view(f"u{array.itemsize}")
-        return np.asarray(memoryview(typing.cast("Any", bits)).toreadonly()).view(array.dtype)
-    except (ValueError, TypeError, NotImplementedError):
-        view = array.view()  # last resort: read-only, though its flag could be flipped back
-        view.flags.writeable = False
-        return view
 
 
 def _is_bearable(value: object, hint: object) -> bool:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._wrappers import Shared, make_shared
 
-__all__ = ["kept_view", "lend_read_only", "same_geometry"]
+__all__ = ["kept_view", "lend_read_only", "read_only_view", "same_geometry"]
 
 _Array = np.ndarray[Any, Any]
 
@@ -58,6 +58,22 @@ def _exported_root(array: _Array) -> _Array | None:
         return np.asarray(memoryview(typing.cast("Any", bits)).toreadonly()).view(array.dtype)
     except (ValueError, TypeError, NotImplementedError):
         return None
+
+
+def read_only_view(array: _Array) -> _Array:
+    """A view of ``array`` that cannot be made writable again: its memory is a read-only export.
+
+    A subclass (a masked array, a memmap) keeps its class and what rides on it (the mask) in a
+    plain read-only view instead, which its holder could make writable again: the buffer export
+    would hand the callee a bare ndarray with another meaning. So does a dtype with no buffer
+    export at all.
+    """
+    root = _exported_root(array) if type(array) is np.ndarray else None
+    if root is not None:
+        return root
+    view = array.view()
+    view.flags.writeable = False
+    return view
 
 
 def same_geometry(root: _Array, array: _Array) -> bool:
