@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
 from jaxtyping import Float
 from torch import Tensor
 
@@ -33,7 +32,10 @@ from aliasguard._annotations import (
     read,
 )
 
-strategies = pytest.importorskip("aliasguard.strategies")
+
+def _strategies() -> Any:
+    """``aliasguard.strategies``, or a skip where Hypothesis (the fuzz extra) is not installed."""
+    return pytest.importorskip("aliasguard.strategies", reason="needs the fuzz extra")
 
 
 @pytest.mark.parametrize(
@@ -75,6 +77,9 @@ def test_names_an_array_sees_union_members() -> None:
 
 
 def test_strategies_draw_the_builtins_symbolic_axes_call() -> None:
+    strategies = _strategies()
+    from hypothesis import given, settings
+
     # min(n,2) calls a builtin: only n is an axis to draw.
     @settings(max_examples=20, database=None)
     @given(strategies.from_annotation(Float[Tensor, "n min(n,2)"]))
@@ -86,6 +91,8 @@ def test_strategies_draw_the_builtins_symbolic_axes_call() -> None:
 
 
 def test_strategies_refuse_an_f_string_axis_clearly() -> None:
+    strategies = _strategies()
+    from hypothesis import given, settings
     from hypothesis.errors import InvalidArgument
 
     @settings(max_examples=1, database=None)

@@ -1,10 +1,6 @@
 """`@checked`'s generated call path: taken for the common signatures, and indistinguishable from the
-general checker in every verdict, error message and side effect.
-
-The agreement property decorates the same functions twice, with the generated path switched off
-(``_fast_checking.enabled``) and on, and feeds both the same random calls: tensors and arrays of
-drawn dtypes and shapes, wrapped in ``Shared``, ``Owned`` or bare, plain values and ``None``, with a
-body that may write into its borrow or return a value of a drawn shape.
+general checker in every verdict, error message and side effect (the agreement properties are in
+tests/property/test_fast_path_agreement.py).
 """
 
 # pyright: reportPrivateUsage=false
@@ -17,14 +13,12 @@ import gc
 import typing
 import warnings
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings, strategies as st
-from jaxtyping import Float, Int, Shaped
+from jaxtyping import Float, Shaped
 from torch import Tensor
 
 from aliasguard import (
@@ -33,16 +27,14 @@ from aliasguard import (
     Owned,
     Shared,
     _checking,
-    _fast_checking,
     checked,
     sanitize,
 )
 from aliasguard._lent_views import kept_view
+from fast_path import decorated_both_ways
 
 # The generated path is the one taken outside a sanitizer (inside one, every call is general).
 pytestmark = pytest.mark.aliasguard_unsanitized
-
-AGREEMENT = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @pytest.fixture
@@ -57,17 +49,6 @@ def general_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(_checking._Checker, "call", recording)
     return seen
-
-
-def _decorated_both_ways(function: Callable[..., Any]) -> tuple[Any, Any]:
-    """``function`` under the general path only, and under the generated one."""
-    _fast_checking.enabled = False
-    try:
-        general = checked(function)
-    finally:
-        _fast_checking.enabled = True
-    fast = checked(function)
-    return general, fast
 
 
 # ----------------------------------------------------------------------------------------------
@@ -155,20 +136,21 @@ def test_an_owned_return_takes_the_generated_path_and_its_freshness_rule(
     def hands_back(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
         return Owned(x)
 
+    buffer = torch.zeros(2)
+
     def hands_out_a_buffer(x: Float[Tensor, "n"]) -> Owned[Float[Tensor, "n"]]:
-        return Owned(Plan.buffer)  # a new wrapper around the same memory on every call
+        return Owned(buffer)  # a new wrapper around the same memory on every call
 
     checked_doubles = checked(doubles)
     assert torch.equal(checked_doubles(torch.ones(2)).value, torch.full((2,), 2.0))
     assert general_calls == []
     for function, calls in ((hands_back, 1), (hands_out_a_buffer, 2)):
-        Plan.buffer = torch.zeros(2)
-        general, fast = _decorated_both_ways(function)
+        general, fast = decorated_both_ways(function)
         errors: list[str] = []
         for decorated in (general, fast):
             kept = [decorated(torch.ones(2)) for _ in range(calls - 1)]  # alive: returned earlier
             with pytest.raises(AliasingError) as raised:
-                decorated(torch.ones(2) if function is hands_out_a_buffer else Plan.buffer)
+                decorated(torch.ones(2) if function is hands_out_a_buffer else buffer)
             errors.append(str(raised.value))
             del kept
         assert errors[0] == errors[1]
@@ -224,7 +206,7 @@ def test_a_torch_write_into_a_borrow_is_reported_after_the_call() -> None:
         written: Any = x.value  # the write under test: the read-only stubs forbid it
         written.add_(1)
 
-    general, fast = _decorated_both_ways(writes)
+    general, fast = decorated_both_ways(writes)
     errors: list[str] = []
     for decorated in (general, fast):
         with pytest.raises(AliasingError) as raised:
@@ -239,7 +221,7 @@ def test_a_numpy_write_into_a_borrow_is_refused_and_reported() -> None:
         written: Any = x.value  # the write under test: the read-only stubs forbid it
         written[0] = 2
 
-    general, fast = _decorated_both_ways(writes)
+    general, fast = decorated_both_ways(writes)
     errors: list[str] = []
     array = np.ones(3)
     wrapper = Shared(array)
@@ -315,7 +297,7 @@ def _flips_and_writes(x: Shared[Float[np.ndarray, " n"]]) -> None:
 @pytest.mark.parametrize("path", ["general", "fast"])
 def test_a_read_only_array_is_lent_as_a_view_that_stays_read_only(path: str) -> None:
     # An array that owns its memory can be made writable again: read-only is no protection.
-    general, fast = _decorated_both_ways(_flips_and_writes)
+    general, fast = decorated_both_ways(_flips_and_writes)
     array = np.zeros(3)
     array.flags.writeable = False
     with pytest.raises(ValueError, match="WRITEABLE"):
@@ -329,7 +311,7 @@ def test_an_ndarray_subclass_keeps_its_class_and_meaning(path: str) -> None:
     def total(x: Shared[Float[np.ndarray, " n"]]) -> float:
         return float(x.value.sum())
 
-    general, fast = _decorated_both_ways(total)
+    general, fast = decorated_both_ways(total)
     numpy_ma: Any = np.ma  # its constructors are partly untyped
     masked = numpy_ma.array([1.0, 2.0, 100.0], mask=[False, False, True])
     assert (general if path == "general" else fast)(Shared(masked)) == 3.0
@@ -341,7 +323,7 @@ def test_an_axis_the_body_binds_by_isinstance_is_checked_on_the_return() -> None
         assert isinstance(y, k_vector)  # binds k
         return torch.ones(4)
 
-    general, fast = _decorated_both_ways(binds)
+    general, fast = decorated_both_ways(binds)
     for decorated in (general, fast):
         with pytest.raises(AnnotationError, match="axis k is 4 here but 5 elsewhere"):
             decorated(torch.ones(2), torch.ones(5))
@@ -354,7 +336,7 @@ def test_the_memo_stack_is_balanced_after_a_body_that_leaves_an_entry() -> None:
         _storage.push_shape_memo({})
         return 1
 
-    general, fast = _decorated_both_ways(leaves_one)
+    general, fast = decorated_both_ways(leaves_one)
     for decorated in (general, fast):
         decorated(torch.ones(2))
         assert getattr(_storage._shape_storage, "memo_stack", []) == []
@@ -364,204 +346,8 @@ def test_a_false_no_type_check_mark_leaves_the_checks_on() -> None:
     def one(x: Float[Tensor, " n"]) -> int:
         return 1
 
-    general, fast = _decorated_both_ways(one)
+    general, fast = decorated_both_ways(one)
     for decorated in (general, fast):
         decorated.__no_type_check__ = False
         with pytest.raises(AnnotationError):
             decorated("not a tensor")
-
-
-# ----------------------------------------------------------------------------------------------
-# Agreement with the general path
-
-
-DTYPES = ("float32", "float64", "int32", "bool")
-# Each recipe: (library, dtype, shape, wrapper); libraries "torch"/"numpy", wrappers
-# "shared"/"owned"/"bare"; or ("plain", value) for a non-array value.
-Recipe = tuple[Any, ...]
-
-array_recipes = st.tuples(
-    st.sampled_from(("torch", "numpy")),
-    st.sampled_from(DTYPES),
-    st.lists(st.integers(1, 3), min_size=0, max_size=3).map(tuple),
-    st.sampled_from(("shared", "shared", "bare", "owned")),
-)
-plain_recipes = st.tuples(
-    st.just("plain"), st.sampled_from((None, 0, True, 1.5, "s", b"b", 2**70, np.float64(0.5)))
-)
-recipes = st.one_of(array_recipes, array_recipes, plain_recipes)
-
-
-def _make(recipe: Recipe) -> object:
-    if recipe[0] == "plain":
-        return recipe[1]
-    library, dtype, shape, wrapper = recipe
-    value: Any = (
-        torch.zeros(shape, dtype=getattr(torch, dtype))
-        if library == "torch"
-        else np.zeros(shape, dtype=dtype)
-    )
-    if wrapper == "shared":
-        return Shared(value)
-    if wrapper == "owned":
-        return Owned(value)
-    return value
-
-
-class Plan:
-    """What the bodies below do in this example (shared by both decorations)."""
-
-    write = False
-    returned: Recipe = ("plain", None)
-    buffer = torch.zeros(2)
-
-
-def _body_result(first: object) -> Any:
-    if Plan.write and isinstance(first, Shared):
-        inner: Any = first.value
-        if isinstance(inner, torch.Tensor):
-            inner.add_(1)
-        else:
-            inner[...] = 1
-    return typing.cast("Any", first if Plan.returned == ("first",) else _make(Plan.returned))
-
-
-def two_borrows(
-    x: Shared[Float[Tensor, "b c"]], y: Shared[Float[Tensor, "b c"]]
-) -> Shared[Float[Tensor, "b c"]]:
-    return typing.cast("Shared[Tensor]", _body_result(x))
-
-
-def numpy_borrow(x: Shared[Float[np.ndarray, "n"]]) -> Float[np.ndarray, "n"]:
-    return typing.cast("np.ndarray", _body_result(x))
-
-
-def mixed(x: Float[Tensor, "b c"], z: Float[Tensor, "c"], k: int, f: float) -> Float[Tensor, "b c"]:
-    return typing.cast("Tensor", _body_result(x))
-
-
-def optional_and_defaults(
-    x: Shared[Shaped[np.ndarray | Tensor, "... n"]] | None = None,
-    /,
-    m: Int[Tensor, "n 2"] | None = None,
-    *,
-    s: str = "a",
-    b: bool | None = None,
-) -> Float[Tensor, "n _"] | None:
-    return typing.cast("Tensor | None", _body_result(x))
-
-
-def fixed_and_broadcast(x: Float[np.ndarray, "2 #3 _"], y: Shared[Float[Tensor, "#2"]]) -> bytes:
-    return typing.cast("bytes", _body_result(x))
-
-
-def owned_return(
-    x: Float[Tensor, "n"], y: Shared[Float[np.ndarray, "n"]] | None = None
-) -> Owned[Float[Tensor, "n"]]:
-    return typing.cast("Owned[Tensor]", _body_result(x))
-
-
-SIGNATURES = {
-    function.__name__: (function, count, _decorated_both_ways(function))
-    for function, count in (
-        (two_borrows, 2),
-        (numpy_borrow, 1),
-        (mixed, 4),
-        (optional_and_defaults, 2),
-        (fixed_and_broadcast, 2),
-        (owned_return, 2),
-    )
-}
-
-
-def _outcome(decorated: Callable[..., Any], args: list[object], kwargs: dict[str, object]) -> str:
-    result: Any
-    try:
-        result = decorated(*args, **kwargs)
-    except Exception as error:  # the verdict itself is compared
-        return f"{type(error).__name__}: {error} (cause: {type(error.__cause__).__name__})"
-    kind = type(typing.cast("object", result)).__name__
-    inner = typing.cast("object", result.value if kind in {"Shared", "Owned"} else result)
-    writeable = getattr(getattr(inner, "flags", None), "writeable", None)  # NumPy's only
-    described = f"{getattr(inner, 'shape', None)} {getattr(inner, 'dtype', '')} {writeable}"
-    return f"returned {kind} {described}"
-
-
-@AGREEMENT
-@given(
-    name=st.sampled_from(sorted(SIGNATURES)),
-    arguments=st.lists(recipes, min_size=0, max_size=5),
-    keywords=st.dictionaries(st.sampled_from(("x", "y", "m", "s", "b", "k")), recipes, max_size=2),
-    write=st.booleans(),
-    returned=st.one_of(st.just(("first",)), recipes),
-)
-def test_the_generated_path_agrees_with_the_general_one(
-    name: str,
-    arguments: list[Recipe],
-    keywords: dict[str, Recipe],
-    write: bool,
-    returned: Recipe,
-) -> None:
-    _, count, (general, fast) = SIGNATURES[name]
-    Plan.write, Plan.returned = write, returned
-    arguments = arguments[: count + 1]  # one too many now and then: the function's own error
-    outcomes: list[str] = []
-    for decorated in (general, fast):
-        # Fresh values for each route: a move or a write must not leak into the other's call.
-        args = [_make(recipe) for recipe in arguments]
-        kwargs = {key: _make(recipe) for key, recipe in keywords.items()}
-        outcomes.append(_outcome(decorated, args, kwargs))
-    assert outcomes[0] == outcomes[1]
-
-
-@AGREEMENT
-@given(
-    dims=st.lists(st.integers(1, 2), min_size=2, max_size=2),
-    other=st.lists(st.integers(1, 2), min_size=2, max_size=2),
-    dtype=st.sampled_from(("float32", "float64", "int32")),
-    write=st.booleans(),
-    returned=st.lists(st.integers(1, 2), min_size=0, max_size=3),
-)
-def test_the_generated_path_agrees_on_borrowed_tensors(
-    dims: list[int], other: list[int], dtype: str, write: bool, returned: list[int]
-) -> None:
-    """Calls that mostly pass the argument checks: the borrow and return rules decide."""
-    _, _, (general, fast) = SIGNATURES["two_borrows"]
-    Plan.write, Plan.returned = write, ("torch", "float32", tuple(returned), "shared")
-    outcomes = [
-        _outcome(
-            decorated,
-            [
-                Shared(torch.zeros(*dims, dtype=getattr(torch, dtype))),
-                Shared(torch.zeros(*other)),
-            ],
-            {},
-        )
-        for decorated in (general, fast)
-    ]
-    assert outcomes[0] == outcomes[1]
-
-
-@AGREEMENT
-@given(
-    size=st.integers(0, 3),
-    dtype=st.sampled_from(("float32", "float64", "int32")),
-    write=st.booleans(),
-    returned=st.one_of(st.just(("first",)), array_recipes),
-    by_keyword=st.booleans(),
-)
-def test_the_generated_path_agrees_on_borrowed_arrays(
-    size: int, dtype: str, write: bool, returned: Recipe, by_keyword: bool
-) -> None:
-    _, _, (general, fast) = SIGNATURES["numpy_borrow"]
-    Plan.write, Plan.returned = write, returned
-    array = np.zeros(size, dtype=dtype)
-    wrapper = Shared(array)
-    outcomes: list[str] = []
-    for decorated in (general, fast, fast):  # the fast path twice: the view kept for the wrapper
-        args: list[object] = [] if by_keyword else [wrapper]
-        kwargs: dict[str, object] = {"x": wrapper} if by_keyword else {}
-        outcomes.append(_outcome(decorated, args, kwargs))
-        assert array.flags.writeable
-        assert not array.any()
-    assert outcomes[0] == outcomes[1] == outcomes[2]
