@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 import numpy as np
 import torch
 
-from ._optional import missing_extra
+from .._optional import missing_extra
 
 try:
     from hypothesis import strategies as st
@@ -50,12 +50,12 @@ except ModuleNotFoundError as error:
     why = "it draws and shrinks the values"
     raise missing_extra("hypothesis", "aliasguard.strategies", why) from None
 
-from ._dtypes import DTYPE_NAMES, DtypeInfo, numpy_dtype_of, resolve_dtype
-from ._jaxtyping_compat import is_jaxtyping_annotation
-from ._strategy_annotations import from_annotation
-from ._strategy_signatures import call_arguments
-from ._temp_folders import make_process_folder
-from ._wrappers import Owned, Shared, watch_checkable_classes
+from .._dtypes import DTYPE_NAMES, DtypeInfo, numpy_dtype_of, resolve_dtype
+from .._jaxtyping_compat import is_jaxtyping_annotation
+from .._temp_folders import make_process_folder
+from .._wrappers import Owned, Shared, watch_checkable_classes
+from ._annotation_values import from_annotation
+from ._signatures import call_arguments
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -883,3 +883,13 @@ st.register_type_strategy(Shared, _strategy_for_type)
 st.register_type_strategy(Owned, _strategy_for_type)
 watch_checkable_classes(_register_checkable_class)
 _register_jaxtyping_resolver()
+
+
+def _report_public_module() -> None:
+    # The public functions name this module, so docs, reprs and the docstring examples (found by
+    # module) say aliasguard.strategies.X wherever in the package they are defined.
+    for public in (arrays, tensors, from_annotation, call_arguments):
+        public.__module__ = __name__
+
+
+_report_public_module()

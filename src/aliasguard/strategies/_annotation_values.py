@@ -21,11 +21,11 @@ import torch
 from hypothesis import reject, strategies as st
 from hypothesis.errors import InvalidArgument
 
-from ._annotation_compat import is_class, ndarray_scalar_type, union_members
-from ._annotations import KIND_NAMES, is_array_annotation, wrapper_parts
-from ._convert import own, share
-from ._dtypes import DtypeInfo, numpy_dtype_of, resolve_dtype
-from ._jaxtyping_compat import (
+from .._annotation_compat import is_class, ndarray_scalar_type, union_members
+from .._annotations import KIND_NAMES, is_array_annotation, wrapper_parts
+from .._convert import own, share
+from .._dtypes import DtypeInfo, numpy_dtype_of, resolve_dtype
+from .._jaxtyping_compat import (
     ANONYMOUS,
     BROADCAST_FIXED,
     BROADCAST_NAMED,
@@ -39,10 +39,10 @@ from ._jaxtyping_compat import (
     symbolic_names,
     symbolic_size,
 )
-from ._wrappers import Owned, Shared, is_ndarray
+from .._wrappers import Owned, Shared, is_ndarray
 
 if TYPE_CHECKING:
-    from .strategies import DtypeSpec
+    from . import DtypeSpec
 
 __all__ = [
     "Compiled",
@@ -189,7 +189,7 @@ def _preference(name: str) -> int:
 def _library_dtypes(
     spec: ArraySpec, annotation: object, restriction: frozenset[str] | None
 ) -> tuple[tuple[str, tuple[DtypeInfo, ...]], ...]:
-    from .strategies import ARRAY_DTYPES, TENSOR_DTYPES
+    from . import ARRAY_DTYPES, TENSOR_DTYPES
 
     classes = spec.array_class if isinstance(spec.array_class, tuple) else (spec.array_class,)
     scalar_type = ndarray_scalar_type(annotation)
@@ -436,7 +436,7 @@ def _draw_shape(draw: st.DrawFn, spec: ArraySpec, memo: Memo) -> tuple[int, ...]
 
 def _bare(library: str, info: DtypeInfo, shape: tuple[int, ...]) -> st.SearchStrategy[Any]:
     """A value of the library, dtype and shape, in fresh memory, in any ordinary hard layout."""
-    from .strategies import arrays, tensors
+    from . import arrays, tensors
 
     if library == "numpy":
         return arrays(dtypes=info.name, shapes=shape, layouts=_ARRAY_LAYOUTS)
@@ -444,7 +444,7 @@ def _bare(library: str, info: DtypeInfo, shape: tuple[int, ...]) -> st.SearchStr
 
 
 def _has_numpy_dtype(info: DtypeInfo) -> bool:
-    from .strategies import ARRAY_DTYPES
+    from . import ARRAY_DTYPES
 
     return info.name in ARRAY_DTYPES
 
@@ -486,7 +486,7 @@ def _owned(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...
 
 
 def _shared(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...]) -> Shared[Any]:
-    from .strategies import arrays, tensors
+    from . import arrays, tensors
 
     routes = ["share", "Shared", "Owned"] if _has_numpy_dtype(info) else ["Shared", "Owned"]
     route = draw(st.sampled_from(routes))

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from typing_extensions import TypeIs
 
-from ._annotations import names_an_array, resolved_hints
-from ._checking_messages import unresolvable_annotations
-from ._strategy_annotations import (
+from .._annotations import names_an_array, resolved_hints
+from .._checking_messages import unresolvable_annotations
+from ._annotation_values import (
     Compiled,
     Memo,
     compile_annotation,
@@ -28,7 +28,7 @@ from ._strategy_annotations import (
 )
 
 if TYPE_CHECKING:
-    from .strategies import DtypeSpec
+    from . import DtypeSpec
 
 __all__ = ["call_arguments"]
 
