@@ -3,8 +3,7 @@
 An annotation is compiled once into `_Target` alternatives (wrapper kind, library, admissible dtypes,
 the dims spec that ``@checked`` itself reads); each draw then picks an alternative, a dtype, a shape
 consistent with an axis memo, and a value in a hard layout, drawn by `aliasguard.strategies.arrays`
-and `aliasguard.strategies.tensors` (imported where they are used: `aliasguard.strategies` imports
-this module, and re-exports `from_annotation`).
+and `aliasguard.strategies.tensors`.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import typing
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import torch
@@ -40,20 +39,9 @@ from .._jaxtyping_compat import (
     symbolic_size,
 )
 from .._wrappers import Owned, Shared, is_ndarray
-
-if TYPE_CHECKING:
-    from . import DtypeSpec
-
-__all__ = [
-    "Compiled",
-    "Memo",
-    "compile_annotation",
-    "compiled_values",
-    "from_annotation",
-    "is_array_annotation",
-    "resolve_restriction",
-    "union_members",
-]
+from ._arrays import arrays
+from ._dtype_tables import ARRAY_DTYPES, TENSOR_DTYPES, DtypeSpec, plainest_first
+from ._tensors import tensors
 
 #: Axis bindings: a named axis (``"b"``) to its size, a named variadic axis (``"*batch"``) to its
 #: shape.
@@ -94,31 +82,6 @@ _FREE_AXES: Final = 3
 #: annotation fixes ("100000 100000") can pass this, and drawing them would exhaust memory.
 MAX_DRAWN_ELEMENTS: Final = 1 << 24
 _VARIADIC_AXES: Final = 2
-
-#: The order dtypes are drawn in, so that a shrunk example shows the plainest dtype that fails.
-_DTYPE_PREFERENCE: Final = (
-    "float32",
-    "int64",
-    "bool",
-    "uint8",
-    "int32",
-    "float64",
-    "float16",
-    "bfloat16",
-    "int16",
-    "int8",
-    "complex64",
-    "complex128",
-    "uint16",
-    "uint32",
-    "uint64",
-    "complex32",
-    "float8_e4m3fn",
-    "float8_e4m3fnuz",
-    "float8_e5m2",
-    "float8_e5m2fnuz",
-    "float8_e8m0fnu",
-)
 
 _LIBRARIES: Final = ("torch", "numpy")
 # share() and own() of a value whose library is drawn at run time (their overloads need it known).
@@ -182,15 +145,9 @@ def _admits(scalar_type: type | None, info: DtypeInfo) -> bool:
     return dtype is not None and issubclass(dtype.type, scalar_type)
 
 
-def _preference(name: str) -> int:
-    return _DTYPE_PREFERENCE.index(name) if name in _DTYPE_PREFERENCE else len(_DTYPE_PREFERENCE)
-
-
 def _library_dtypes(
     spec: ArraySpec, annotation: object, restriction: frozenset[str] | None
 ) -> tuple[tuple[str, tuple[DtypeInfo, ...]], ...]:
-    from . import ARRAY_DTYPES, TENSOR_DTYPES
-
     classes = spec.array_class if isinstance(spec.array_class, tuple) else (spec.array_class,)
     scalar_type = ndarray_scalar_type(annotation)
     found: list[tuple[str, tuple[DtypeInfo, ...]]] = []
@@ -200,7 +157,7 @@ def _library_dtypes(
             continue
         names = TENSOR_DTYPES if library == "torch" else ARRAY_DTYPES
         infos: list[DtypeInfo] = []
-        for name in sorted(names, key=_preference):
+        for name in plainest_first(names):
             info = resolve_dtype(name)
             assert info is not None, f"{name} is in aliasguard's dtype table"
             if restriction is not None and name not in restriction:
@@ -436,16 +393,12 @@ def _draw_shape(draw: st.DrawFn, spec: ArraySpec, memo: Memo) -> tuple[int, ...]
 
 def _bare(library: str, info: DtypeInfo, shape: tuple[int, ...]) -> st.SearchStrategy[Any]:
     """A value of the library, dtype and shape, in fresh memory, in any ordinary hard layout."""
-    from . import arrays, tensors
-
     if library == "numpy":
         return arrays(dtypes=info.name, shapes=shape, layouts=_ARRAY_LAYOUTS)
     return tensors(dtypes=info.name, shapes=shape, layouts=_TENSOR_LAYOUTS)
 
 
 def _has_numpy_dtype(info: DtypeInfo) -> bool:
-    from . import ARRAY_DTYPES
-
     return info.name in ARRAY_DTYPES
 
 
@@ -486,8 +439,6 @@ def _owned(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...
 
 
 def _shared(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...]) -> Shared[Any]:
-    from . import arrays, tensors
-
     routes = ["share", "Shared", "Owned"] if _has_numpy_dtype(info) else ["Shared", "Owned"]
     route = draw(st.sampled_from(routes))
     if route == "Owned":  # an Owned value is lent wherever a Shared one is expected

@@ -11,7 +11,7 @@ import inspect
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -26,11 +26,7 @@ from ._annotation_values import (
     compiled_values,
     resolve_restriction,
 )
-
-if TYPE_CHECKING:
-    from . import DtypeSpec
-
-__all__ = ["call_arguments"]
+from ._dtype_tables import DtypeSpec
 
 #: What `call_arguments` draws for plain scalar annotations: small finite values a pipeline can
 #: compute with (``from_type(int)`` draws sizes that exhaust memory when used as a shape).

@@ -1,0 +1,66 @@
+"""The dtypes the strategies draw, read off aliasguard's dtype table, and the order they are drawn in.
+
+Every name here comes from `aliasguard._dtypes`: a dtype added to that table is drawn by
+`arrays`, `tensors` and `from_annotation` without a change here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Final, TypeAlias
+
+import numpy as np
+import torch
+
+from .._dtypes import DTYPE_NAMES, numpy_dtype_of, resolve_dtype
+
+#: One value for ``dtypes=``: a name (``"bfloat16"``), a NumPy dtype or scalar type, a torch dtype.
+DtypeSpec: TypeAlias = "str | np.dtype[Any] | type[np.generic] | torch.dtype"
+
+#: Every dtype aliasguard converts with the installed torch, by the name both libraries share
+#: (``float8_e8m0fnu`` needs torch 2.7 or newer).
+TENSOR_DTYPES: Final[tuple[str, ...]] = DTYPE_NAMES
+
+
+def _has_numpy_dtype(name: str) -> bool:
+    info = resolve_dtype(name)
+    return info is not None and numpy_dtype_of(info) is not None
+
+
+#: The dtypes of `TENSOR_DTYPES` that NumPy can hold here: the built-in ones, plus those that the
+#: installed ``ml_dtypes`` supplies (bfloat16 and float8; complex32 from ml_dtypes 0.6 on).
+ARRAY_DTYPES: Final[tuple[str, ...]] = tuple(
+    name for name in TENSOR_DTYPES if _has_numpy_dtype(name)
+)
+
+# How commonly pipelines meet each dtype, most common first: a ranking, not a list of what is
+# drawn. No property of the table (kind, size, NumPy support) gives this order, and the order
+# decides which dtype a shrunk failure shows. The dtypes it does not rank (the float8 types, and
+# any the table gains) go last, in table order.
+_COMMONEST_FIRST: Final = (
+    "float32",
+    "int64",
+    "bool",
+    "uint8",
+    "int32",
+    "float64",
+    "float16",
+    "bfloat16",
+    "int16",
+    "int8",
+    "complex64",
+    "complex128",
+    "uint16",
+    "uint32",
+    "uint64",
+    "complex32",
+)
+
+
+def _commonness(name: str) -> int:
+    return _COMMONEST_FIRST.index(name) if name in _COMMONEST_FIRST else len(_COMMONEST_FIRST)
+
+
+def plainest_first(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` in the order dtypes are drawn, so that a shrunk example shows the plainest one."""
+    return tuple(sorted(names, key=_commonness))
