@@ -19,13 +19,9 @@ from typing_extensions import TypeIs
 
 from .._annotations import names_an_array, resolved_hints
 from .._checking_messages import unresolvable_annotations
-from ._annotation_values import (
-    Compiled,
-    Memo,
-    compile_annotation,
-    compiled_values,
-    resolve_restriction,
-)
+from ._annotation_compiling import Compiled, compile_annotation, resolve_restriction
+from ._annotation_shapes import Memo
+from ._annotation_values import compiled_values
 from ._dtype_tables import DtypeSpec
 
 #: What `call_arguments` draws for plain scalar annotations: small finite values a pipeline can
