@@ -126,20 +126,18 @@ def _compile_payload(
     try:
         spec = spec_of(payload)
     except TypeError as error:
-        msg = (
+        raise InvalidArgument(
             f"from_annotation() cannot draw {text}: {error} Use np.ndarray, torch.Tensor or a "
             "jaxtyping annotation of one (Float[Tensor, 'b c']), or pass a strategy of your own."
-        )
-        raise InvalidArgument(msg) from None
+        ) from None
     dtypes = _library_dtypes(spec, payload, restriction)
     if not dtypes:
         wanted = "" if restriction is None else f" among dtypes={sorted(restriction)}"
-        msg = (
+        raise InvalidArgument(
             f"from_annotation() cannot draw {text}: no NumPy or torch dtype that aliasguard "
             f"converts satisfies {spec.description}{wanted}. Widen the annotation or the dtypes, "
             "or pass a strategy of your own."
         )
-        raise InvalidArgument(msg)
     return [Target(wrapper, spec, dtypes, text)]
 
 
@@ -162,12 +160,11 @@ def compile_annotation(annotation: object, restriction: frozenset[str] | None) -
         else:
             others.append(member)
     if not targets:
-        msg = (
+        raise InvalidArgument(
             f"from_annotation() draws array annotations, got {_annotation_text(annotation)}: it "
             "names no np.ndarray, torch.Tensor, jaxtyping, Shared or Owned type. Use "
             "hypothesis.strategies.from_type() for other types."
         )
-        raise InvalidArgument(msg)
     return Compiled(tuple(targets), optional, tuple(others))
 
 
@@ -186,13 +183,13 @@ def resolve_restriction(
         except TypeError:
             info = None
         if info is None:
-            msg = (
+            raise InvalidArgument(
                 f"{function}(dtypes=...) got {spec!r}: aliasguard converts no such dtype. Pass "
                 "names from aliasguard.strategies.TENSOR_DTYPES, such as 'float32'."
             )
-            raise InvalidArgument(msg)
         names.add(info.name)
     if not names:
-        msg = f"{function}(dtypes=[]) got no dtypes: nothing could be drawn. Pass None for all."
-        raise InvalidArgument(msg)
+        raise InvalidArgument(
+            f"{function}(dtypes=[]) got no dtypes: nothing could be drawn. Pass None for all."
+        )
     return frozenset(names)

@@ -44,11 +44,10 @@ _VARIADIC_AXES: Final = 2
 def check_memo(memo: object) -> None:
     """Refuse a ``memo=`` that is not axis bindings (see `Memo`)."""
     if not isinstance(memo, dict):
-        msg = (
+        raise InvalidArgument(
             f"from_annotation(memo={memo!r}) is not a dict: it takes axis bindings such as "
             "{'b': 3, '*batch': (2, 5)}. Pass a dict, or None for a fresh one per draw."
         )
-        raise InvalidArgument(msg)
     for key, value in typing.cast("dict[object, object]", memo).items():
         variadic = isinstance(key, str) and key.startswith("*")
         if variadic and isinstance(value, tuple):
@@ -57,11 +56,10 @@ def check_memo(memo: object) -> None:
         else:
             good = isinstance(key, str) and isinstance(value, int) and value >= 0
         if not good:
-            msg = (
+            raise InvalidArgument(
                 f"from_annotation(memo=...) binds {key!r} to {value!r}: a named axis takes a "
                 "size (int >= 0) and a '*name' variadic axis a tuple of them. Fix that entry."
             )
-            raise InvalidArgument(msg)
 
 
 def _bound_size(memo: Memo, name: str) -> int | None:
@@ -94,12 +92,11 @@ def _draw_dim(draw: st.DrawFn, kind: int, argument: Any, memo: Memo) -> int:
 def _draw_symbolic(draw: st.DrawFn, expression: str, memo: Memo) -> int:
     """A symbolic axis (``"b+1"``): its names bound first (drawn when unbound), then evaluated."""
     if "{" in expression:
-        msg = (
+        raise InvalidArgument(
             f"from_annotation() cannot draw the axis {expression!r}: it names the call's "
             "arguments (an f-string axis), which a drawn value does not have. Pass a strategy "
             "of your own for this parameter."
         )
-        raise InvalidArgument(msg)
     for name in symbolic_names(expression):
         if _bound_size(memo, name) is None:
             memo[name] = draw(_SIDES)
@@ -107,11 +104,10 @@ def _draw_symbolic(draw: st.DrawFn, expression: str, memo: Memo) -> int:
     try:
         size: object = symbolic_size(expression, sizes, None)
     except SymbolicAxisError as error:
-        msg = (
+        raise InvalidArgument(
             f"from_annotation() cannot evaluate the axis {expression!r} ({error}): symbolic axes "
             "combine axis names with arithmetic, like 'b+1'. Correct the annotation."
-        )
-        raise InvalidArgument(msg) from None
+        ) from None
     if not isinstance(size, int) or size < 0:
         reject()  # "b-1" with b = 0: these sizes admit no array
     return size
@@ -149,10 +145,9 @@ def draw_annotated_shape(draw: st.DrawFn, spec: ArraySpec, memo: Memo) -> tuple[
     split = len(spec.prefix)
     shape = (*ordered[:split], *middle, *ordered[split:])
     if math.prod(shape) > MAX_DRAWN_ELEMENTS:  # only fixed sizes get here: drawn ones are small
-        msg = (
+        raise InvalidArgument(
             f"from_annotation() cannot draw {spec.description}: its fixed sizes make "
             f"{math.prod(shape):,} elements, over the {MAX_DRAWN_ELEMENTS:,} that keep a test's "
             "memory bounded. Draw this argument yourself (overrides=) or test with smaller sizes."
         )
-        raise InvalidArgument(msg)
     return shape

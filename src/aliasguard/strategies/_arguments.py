@@ -32,11 +32,10 @@ def resolve_dtypes(
     else:
         specs = list(dtypes)
     if not specs:
-        msg = (
+        raise InvalidArgument(
             f"{function}(dtypes=[]) got no dtypes: there is nothing to draw. Pass None for every "
             f"dtype, or names from aliasguard.strategies.{CONSTANT_PREFIX[function]}_DTYPES."
         )
-        raise InvalidArgument(msg)
     infos: list[DtypeInfo] = []
     for spec in specs:
         try:
@@ -50,11 +49,10 @@ def resolve_dtypes(
                 if info is not None
                 else "aliasguard converts no such dtype"
             )
-            msg = (
+            raise InvalidArgument(
                 f"{function}(dtypes=...) got {spec!r}: {why}. Pass names from "
                 f"aliasguard.strategies.{CONSTANT_PREFIX[function]}_DTYPES: {', '.join(allowed)}."
             )
-            raise InvalidArgument(msg)
         if info not in infos:
             infos.append(info)
     return tuple(infos)
@@ -66,20 +64,18 @@ def resolve_layouts(
     if layouts is None:
         return known
     if isinstance(layouts, str):
-        msg = (
+        raise InvalidArgument(
             f"{function}(layouts={layouts!r}) got a string where a collection of names belongs: "
             f"it would be read letter by letter. Pass layouts=({layouts!r},)."
         )
-        raise InvalidArgument(msg)
     chosen = tuple(dict.fromkeys(layouts))
     unknown = [name for name in chosen if name not in known]
     if unknown or not chosen:
         got = f"unknown layout {unknown[0]!r}" if unknown else "no layouts"
-        msg = (
+        raise InvalidArgument(
             f"{function}(layouts=...) got {got}: there is no such layout to draw. Pass names from "
             f"aliasguard.strategies.{CONSTANT_PREFIX[function]}_LAYOUTS: {', '.join(known)}."
         )
-        raise InvalidArgument(msg)
     return chosen
 
 
@@ -92,8 +88,7 @@ def resolve_shapes(function: str, shapes: object) -> st.SearchStrategy[tuple[int
         sides = cast("tuple[object, ...]", shapes)
         if all(isinstance(side, int) and side >= 0 for side in sides):
             return st.just(cast("tuple[int, ...]", sides))
-    msg = (
+    raise InvalidArgument(
         f"{function}(shapes={shapes!r}) is not a shape: it takes a tuple of non-negative ints or a "
         "strategy of them. Pass e.g. shapes=(2, 3) or shapes=hypothesis.extra.numpy.array_shapes()."
     )
-    raise InvalidArgument(msg)

@@ -158,19 +158,17 @@ def plan_layouts(
     if unused_layouts or not choices:
         names = ", ".join(info.name for info in infos)
         wanted = repr(unused_layouts[0]) if unused_layouts else "these layouts"
-        msg = (
+        raise InvalidArgument(
             f"{function}(layouts=...) asked for {wanted}, which none of the dtypes ({names}) "
             f"can take: it would never be drawn. Add a dtype it applies to (see {constants}) "
             "or drop it from layouts."
         )
-        raise InvalidArgument(msg)
     if unused_dtypes:
-        msg = (
+        raise InvalidArgument(
             f"{function}(dtypes=...) asked for {unused_dtypes[0]!r}, which takes none of the "
             f"layouts ({', '.join(layouts)}): it would never be drawn. Add a layout it takes "
             f"(see {constants}) or drop it from dtypes."
         )
-        raise InvalidArgument(msg)
     return Plan(tuple(choices), modifier_required)
 
 

@@ -70,12 +70,11 @@ def _plan_parameter(
     if hint is None or hint is typing.Any:
         if has_default:
             return None
-        msg = (
+        raise InvalidArgument(
             f"call_arguments() cannot draw parameter {parameter.name!r} of {function_name}: it "
             "has no annotation to draw from. Annotate it, or pass "
             f"overrides={{{parameter.name!r}: <strategy>}}."
         )
-        raise InvalidArgument(msg)
     if names_an_array(hint):
         return _Parameter(parameter.name, compile_annotation(hint, restriction), None, has_default)
     if has_default:
@@ -106,32 +105,30 @@ def _plan_signature(
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError) as error:
-        msg = f"call_arguments() cannot read the signature of {name} ({error}): pass a function."
-        raise InvalidArgument(msg) from None
+        raise InvalidArgument(
+            f"call_arguments() cannot read the signature of {name} ({error}): pass a function."
+        ) from None
     unknown = sorted(set(overrides) - set(parameters))
     if unknown:
-        msg = (
+        raise InvalidArgument(
             f"call_arguments(overrides=...) names {unknown[0]!r}, which is not a parameter of "
             f"{name}: it would never be used. Use one of {', '.join(parameters) or 'none'}."
         )
-        raise InvalidArgument(msg)
     plan: list[_Parameter] = []
     for parameter in parameters.values():
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
         override = overrides.get(parameter.name)
         if override is not None and not _is_strategy(override):
-            msg = (
+            raise InvalidArgument(
                 f"call_arguments(overrides=...) maps {parameter.name!r} to {override!r}, which is "
                 "not a strategy. Pass hypothesis.strategies.just(value) for a fixed value."
             )
-            raise InvalidArgument(msg)
         if parameter.kind == parameter.POSITIONAL_ONLY and parameter.default is parameter.empty:
-            msg = (
+            raise InvalidArgument(
                 f"call_arguments() draws keyword arguments, but parameter {parameter.name!r} of "
                 f"{name} is positional-only. Wrap the function in one that takes it by keyword."
             )
-            raise InvalidArgument(msg)
         if parameter.kind == parameter.POSITIONAL_ONLY:
             continue  # keeps its default: it cannot be passed by keyword
         planned = _plan_parameter(name, parameter, hints.get(parameter.name), override, restriction)
