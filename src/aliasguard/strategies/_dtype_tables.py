@@ -33,34 +33,14 @@ ARRAY_DTYPES: Final[tuple[str, ...]] = tuple(
     name for name in TENSOR_DTYPES if _has_numpy_dtype(name)
 )
 
-# How commonly pipelines meet each dtype, most common first: a ranking, not a list of what is
-# drawn. No property of the table (kind, size, NumPy support) gives this order, and the order
-# decides which dtype a shrunk failure shows. The dtypes it does not rank (the float8 types, and
-# any the table gains) go last, in table order.
-_COMMONEST_FIRST: Final = (
-    "float32",
-    "int64",
-    "bool",
-    "uint8",
-    "int32",
-    "float64",
-    "float16",
-    "bfloat16",
-    "int16",
-    "int8",
-    "complex64",
-    "complex128",
-    "uint16",
-    "uint32",
-    "uint64",
-    "complex32",
-)
+
+def plainest_first(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` in the order dtypes are drawn (the table's commonness, then the table's order),
+    so that a shrunk example shows the plainest one."""
+    return tuple(sorted(names, key=_commonness))
 
 
 def _commonness(name: str) -> int:
-    return _COMMONEST_FIRST.index(name) if name in _COMMONEST_FIRST else len(_COMMONEST_FIRST)
-
-
-def plainest_first(names: Iterable[str]) -> tuple[str, ...]:
-    """``names`` in the order dtypes are drawn, so that a shrunk example shows the plainest one."""
-    return tuple(sorted(names, key=_commonness))
+    info = resolve_dtype(name)
+    assert info is not None, f"{name} is not in the dtype table"  # every caller names table rows
+    return info.commonness
