@@ -45,7 +45,7 @@ def _write_named(method: str) -> str:
     return f"{method}()"
 
 
-def _message(library: str, method: str) -> str:
+def _shared_value_written(library: str, method: str) -> str:
     """The deprecation text: what happened, why, and the fix, as every aliasguard error does."""
     _, noun, copy_method, _ = LIBRARIES[library]
     return (
@@ -62,7 +62,11 @@ def _method_stub(library: str, method: str) -> list[str]:
     formatted and byte for byte what this generator writes.
     """
     _, noun, copy_method, sentinel = LIBRARIES[library]
-    lines = ["    @deprecated(", "        " + json.dumps(_message(library, method)), "    )"]
+    lines = [
+        "    @deprecated(",
+        "        " + json.dumps(_shared_value_written(library, method)),
+        "    )",
+    ]
     if method == "__setitem__":
         # Item assignment passes no keywords: the value itself must fail to match.
         lines += [

@@ -104,11 +104,13 @@ def import_lines(
                     if origin is not None and origin[1] is not None:
                         origin = _origin(origin[0], origin[1])
                     if origin is None:
-                        msg = f"{library}'s stub uses {node.id!r}, which the generator cannot place"
-                        raise LookupError(msg)
+                        raise LookupError(
+                            f"{library}'s stub uses {node.id!r}, which the generator cannot place"
+                        )
                     if needed.setdefault(node.id, origin) != origin:
-                        msg = f"{node.id!r} means two things in torch's and NumPy's stubs"
-                        raise LookupError(msg)
+                        raise LookupError(
+                            f"{node.id!r} means two things in torch's and NumPy's stubs"
+                        )
     lines: list[str] = []
     for name, (module, original) in sorted(needed.items(), key=lambda item: (item[1][0], item[0])):
         if original is None:

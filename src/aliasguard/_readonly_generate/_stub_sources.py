@@ -34,8 +34,9 @@ def package_directory(name: str) -> Path:
     """Where an installed package lives, found without importing it."""
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        msg = f"{name} is not installed: the read-only stub is generated from its type stubs."
-        raise ModuleNotFoundError(msg)
+        raise ModuleNotFoundError(
+            f"{name} is not installed: the read-only stub is generated from its type stubs."
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -44,8 +45,9 @@ def class_body(path: Path, class_name: str) -> list[ast.stmt]:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == class_name:
             return node.body
-    msg = f"{path} defines no class {class_name}: the generator needs updating for this version."
-    raise LookupError(msg)
+    raise LookupError(
+        f"{path} defines no class {class_name}: the generator needs updating for this version."
+    )
 
 
 def functions(body: Iterable[ast.stmt]) -> Iterator[ast.FunctionDef]:

@@ -90,8 +90,7 @@ def _enter() -> None:
 def _exit() -> None:
     state = _THREAD
     if state.depth == 0:
-        msg = "sanitize() was exited more often than entered on this thread."
-        raise RuntimeError(msg)
+        raise RuntimeError("sanitize() was exited more often than entered on this thread.")
     state.depth -= 1
     if state.depth == 0:
         mode, state.mode = state.mode, None
@@ -143,12 +142,11 @@ class Sanitizer:
             inspect.isasyncgenfunction,
         )
         if any(runs_later(function) for runs_later in deferred):
-            msg = (
+            raise TypeError(
                 f"sanitize() cannot check {getattr(function, '__qualname__', function)}(): it is a "
                 "coroutine or generator function, whose body runs after the call returns, outside "
                 "the sanitizer. Use `with aliasguard.sanitize():` inside its body instead."
             )
-            raise TypeError(msg)
 
         @functools.wraps(function)
         def sanitized(*args: _P.args, **kwargs: _P.kwargs) -> _R:

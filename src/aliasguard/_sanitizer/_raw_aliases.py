@@ -305,12 +305,11 @@ def load_suppressions(path: str | Path) -> list[tuple[str, str]]:
             continue
         kind, _, pattern = line.partition(":")
         if kind.strip() not in SUPPRESSION_KINDS or not pattern.strip():
-            msg = (
+            raise ValueError(
                 f"{path}:{number}: {raw.strip()!r} is not a suppression: write 'alias:PATTERN' "
                 "(the site that made the alias) or 'write:PATTERN' (the site of the write), "
                 "PATTERN a glob over file:line or a function name."
             )
-            raise ValueError(msg)
         rules.append((kind.strip(), pattern.strip()))
     return rules
 
