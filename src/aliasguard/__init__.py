@@ -10,7 +10,6 @@ import inspect
 import typing
 from importlib.metadata import PackageNotFoundError, version
 
-from ._aliases import allow_shared_writes as allow_shared_writes
 from ._checking import checked as checked
 from ._convert import own as own, share as share
 from ._errors import (
@@ -24,7 +23,7 @@ from ._errors import (
 from ._fuzz import FuzzError as FuzzError, fuzz as fuzz
 from ._import_hook import ImportHook as ImportHook, install_import_hook as install_import_hook
 from ._memory import shares_memory as shares_memory
-from ._sanitizer import sanitize as sanitize
+from ._sanitizer import allow_shared_writes as allow_shared_writes, sanitize as sanitize
 from ._wrappers import (
     Owned as Owned,
     Shared as Shared,

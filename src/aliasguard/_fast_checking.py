@@ -33,7 +33,7 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from . import _checking, _checking_messages as messages, _sanitizer
+from . import _checking, _checking_messages as messages
 from ._annotation_compat import without_none
 from ._annotations import ARRAY, CONTAINER, OTHER, OWNED, SHARED
 from ._jaxtyping_compat import (
@@ -47,6 +47,7 @@ from ._jaxtyping_compat import (
 from ._lent_views import lend_read_only
 from ._memory import shares_memory
 from ._numpy_locks import is_read_only_refusal
+from ._sanitizer import _activation as _sanitizer
 from ._wrappers import Owned, Shared
 
 __all__ = ["compile_fast_call"]

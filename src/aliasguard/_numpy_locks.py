@@ -82,7 +82,7 @@ class Locks:
     """The locks one borrow took: released once, by `release`, when the borrow ends.
 
     It holds its arrays weakly: the borrow's value keeps them alive, and a strong reference here
-    would count as a holder where references are counted (`_aliases`).
+    would count as a holder where references are counted (`_sanitizer._raw_aliases`).
     """
 
     __slots__ = ("entries",)

@@ -14,10 +14,14 @@ import runpy
 import sys
 import traceback
 
-from ._aliases import Finding, clear_findings, configure, findings, load_suppressions
-from ._sanitizer import sanitize
-
-__all__ = ["run_command"]
+from ._sanitizer import (
+    Finding,
+    clear_findings,
+    configure,
+    findings,
+    load_suppressions,
+    sanitize,
+)
 
 
 def run_command(

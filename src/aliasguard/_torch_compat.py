@@ -142,7 +142,7 @@ def version_counter(tensor: torch.Tensor) -> int:
 
 
 # ----------------------------------------------------------------------------------------------
-# The dispatch-mode API behind `aliasguard.sanitize` (``_sanitizer.py``).
+# The dispatch-mode API behind `aliasguard.sanitize` (``_sanitizer._dispatch``).
 
 if TYPE_CHECKING:
 

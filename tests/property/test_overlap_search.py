@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from aliasguard._memory import shares_memory
-from aliasguard._sanitizer import _overlaps  # pyright: ignore[reportPrivateUsage]
+from aliasguard._sanitizer._overlap import _overlaps  # pyright: ignore[reportPrivateUsage]
 
 
 @st.composite

@@ -18,8 +18,8 @@ import torch
 
 import aliasguard
 from aliasguard import AliasingError, Shared, sanitize
-from aliasguard._aliases import load_suppressions
 from aliasguard._numpy_locks import held_locks
+from aliasguard._sanitizer import load_suppressions
 from aliasguard._torch_compat import dispatch_mode_stack
 
 pytestmark = pytest.mark.aliasguard_unsanitized  # each test enters the sanitizer it needs

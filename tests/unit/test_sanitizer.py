@@ -22,7 +22,8 @@ from torch.nn import functional
 import aliasguard
 import aliasguard._convert
 from aliasguard import AliasingError, Owned, own, share
-from aliasguard._sanitizer import _REGISTRY, Sanitizer, sanitize  # pyright: ignore[reportPrivateUsage]
+from aliasguard._sanitizer import Sanitizer, sanitize
+from aliasguard._sanitizer._ledger import REGISTRY as _REGISTRY
 from aliasguard._torch_compat import dispatch_mode_stack, from_numpy
 
 # These tests enter and leave sanitize() themselves; the plugin's --aliasguard-sanitize would nest them.

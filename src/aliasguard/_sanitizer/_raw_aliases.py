@@ -25,7 +25,6 @@ import dataclasses
 import fnmatch
 import sys
 import threading
-import traceback
 import weakref
 from collections.abc import Generator
 from pathlib import Path
@@ -34,31 +33,16 @@ from typing import Any, Final, final
 import numpy as np
 import torch
 
-from . import _torch_compat
-from ._errors import AliasingError
-from ._memory import shares_memory
-from ._numpy_locks import is_locked
-from ._sanitizer import (
-    LOCKING_REGISTRIES,
-    REGISTRY,
-    Borrow,
-    BorrowRegistry,
-    Frame,
-    call_site,
-    describe_value,
-    register_alias_checker,
-    register_raw_viewer_finder,
-)
-
-__all__ = [
-    "Finding",
-    "allow_shared_writes",
-    "array_to_tensor",
-    "check_write",
-    "findings",
-    "load_suppressions",
-    "tensor_to_array",
-]
+from .. import _torch_compat
+from .._errors import AliasingError
+from .._memory import shares_memory
+from .._numpy_locks import is_locked
+from ._call_sites import Frame, call_site
+from ._descriptions import describe_value
+from ._dispatch import register_alias_checker
+from ._ledger import LOCKING_REGISTRIES, REGISTRY, Borrow, BorrowRegistry, overlapping_borrows
+from ._messages import cross_library_write
+from ._storage_swaps import register_raw_viewer_finder
 
 _Array = np.ndarray[Any, Any]
 
@@ -115,8 +99,6 @@ def _recording() -> bool:
 
 
 def _is_borrowed(value: _Array | torch.Tensor) -> bool:
-    from ._sanitizer import overlapping_borrows
-
     return bool(overlapping_borrows(value))
 
 
@@ -242,27 +224,15 @@ class Finding:
             self.write_stack[-1] if self.write_stack else None,
         )
 
-    def first_line(self) -> str:
-        return (
-            f"{self.op} would write its argument '{self.parameter}' ({self.description}) into "
-            f"memory that a live NumPy array still views (the alias was made by {self.route}): "
-            "the array would change under whoever holds it. Write into a copy (t.clone(), "
-            "a.copy()) or drop the array first; if the sharing is intended, wrap the write in "
-            "aliasguard.allow_shared_writes()."
-        )
-
     def message(self) -> str:
-        return (
-            f"{self.first_line()}\n"
-            f"The alias was made by {self.route} here (most recent call last):\n"
-            f"{_format(self.alias_stack)}"
-            f"The write came from here (most recent call last):\n{_format(self.write_stack)}"
+        return cross_library_write(
+            self.op,
+            self.parameter,
+            self.description,
+            self.route,
+            alias_stack=self.alias_stack,
+            write_stack=self.write_stack,
         )
-
-
-def _format(stack: tuple[Frame, ...]) -> str:
-    frames = [traceback.FrameSummary(file, line, function) for file, line, function in stack]
-    return "".join(traceback.StackSummary.from_list(frames).format())
 
 
 _FINDINGS: Final[dict[tuple[Frame | None, Frame | None], Finding]] = {}
@@ -335,12 +305,11 @@ def load_suppressions(path: str | Path) -> list[tuple[str, str]]:
             continue
         kind, _, pattern = line.partition(":")
         if kind.strip() not in SUPPRESSION_KINDS or not pattern.strip():
-            msg = (
+            raise ValueError(
                 f"{path}:{number}: {raw.strip()!r} is not a suppression: write 'alias:PATTERN' "
                 "(the site that made the alias) or 'write:PATTERN' (the site of the write), "
                 "PATTERN a glob over file:line or a function name."
             )
-            raise ValueError(msg)
         rules.append((kind.strip(), pattern.strip()))
     return rules
 

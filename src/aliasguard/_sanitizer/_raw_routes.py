@@ -11,9 +11,9 @@ Each wrapper calls the original and then:
   view a ``@checked`` call lends, an owner locked for a borrow) is registered as a borrow of that
   memory, and an array made over borrowed tensor memory is made read-only;
 - **records a cross-library alias** (under ``sanitize(raw_routes=True)``, ``aliasguard run``): a
-  torch write into memory that a live NumPy array still views is a finding (see `_aliases`), and
-  the NumPy side is made read-only while the tensor side is held elsewhere, so a NumPy write into
-  memory a live tensor views is refused by NumPy.
+  torch write into memory that a live NumPy array still views is a finding (see
+  `_raw_aliases`), and the NumPy side is made read-only while the tensor side is held
+  elsewhere, so a NumPy write into memory a live tensor views is refused by NumPy.
 
 Names bound before the patch (``from torch import from_numpy``) keep the original function.
 """
@@ -30,13 +30,11 @@ from typing import Any, Final
 import numpy as np
 import torch
 
-from ._aliases import array_to_tensor, tensor_to_array
-from ._numpy_locks import is_locked
-from ._sanitizer import refuse_storage_swap
-from ._torch_compat import storage_has_other_tensors
-from ._wrappers import is_ndarray
-
-__all__ = ["install", "uninstall"]
+from .._numpy_locks import is_locked
+from .._torch_compat import storage_has_other_tensors
+from .._wrappers import is_ndarray
+from ._raw_aliases import array_to_tensor, tensor_to_array
+from ._storage_swaps import refuse_storage_swap
 
 _lock: Final = threading.Lock()
 _READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
