@@ -123,8 +123,8 @@ class Shared(Generic[A_co]):
     def __init__(self, value: A_co, source: object = None) -> None:
         _refuse_reinitialisation(self)
         _require_array(value, type(self).__name__)
-        _set_value(self, value)
-        _set_source(self, source)
+        set_value(self, value)
+        set_source(self, source)
         if _wrapper_hook is not None:
             _wrapper_hook(self)
 
@@ -184,7 +184,7 @@ class Shared(Generic[A_co]):
 
     def __deepcopy__(self, memo: dict[int, object]) -> Shared[A_co]:
         fresh = copy.deepcopy(self.value, memo)
-        return _make_owned(fresh) if type(self) is Owned else _make_shared(fresh, None)
+        return _make_owned(fresh) if type(self) is Owned else make_shared(fresh, None)
 
     def __reduce__(self) -> tuple[object, ...]:
         # An unpickled value is fresh memory: it aliases nothing, whatever it did before.
@@ -256,8 +256,8 @@ class Owned(Shared[A_co]):
                 f"{_OTHER_LIBRARY[library]} with aliasguard.own(value), or share(...) to borrow it."
             )
             raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
-        _set_value(self, value)
-        _set_source(self, None)
+        set_value(self, value)
+        set_source(self, None)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         msg = "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
@@ -308,21 +308,21 @@ def set_wrapper_hook(hook: Callable[[Shared[Any]], None] | None) -> None:
 
 
 # The slots' own descriptors write past the __setattr__ that forbids reassignment.
-_set_value: Callable[[object, object], None] = Shared.__dict__["_value"].__set__
-_set_source: Callable[[object, object], None] = Shared.__dict__["_source"].__set__
-_new_object: Callable[[type], Any] = object.__new__
+set_value: Callable[[object, object], None] = Shared.__dict__["_value"].__set__
+set_source: Callable[[object, object], None] = Shared.__dict__["_source"].__set__
+new_wrapper: Callable[[type], Any] = object.__new__
 
 
-def _make_shared(value: Any, source: object) -> Shared[Any]:
+def make_shared(value: Any, source: object) -> Shared[Any]:
     """Wrap without validation: the converters' hot path, for values they made themselves."""
-    wrapper: Shared[Any] = _new_object(Shared)
-    _set_value(wrapper, value)
-    _set_source(wrapper, source)
+    wrapper: Shared[Any] = new_wrapper(Shared)
+    set_value(wrapper, value)
+    set_source(wrapper, source)
     return wrapper
 
 
 def _make_shared_unpickled(value: Any) -> Shared[Any]:
-    return _make_shared(value, None)
+    return make_shared(value, None)
 
 
 def _make_owned_array(reduced: tuple[Any, ...]) -> Owned[Any]:
@@ -335,16 +335,13 @@ def _make_owned_array(reduced: tuple[Any, ...]) -> Owned[Any]:
 
 def _make_owned(value: Any) -> Owned[Any]:
     """Wrap without validation: for values the converters just allocated."""
-    wrapper: Owned[Any] = _new_object(Owned)
-    _set_value(wrapper, value)
-    _set_source(wrapper, None)
+    wrapper: Owned[Any] = new_wrapper(Owned)
+    set_value(wrapper, value)
+    set_source(wrapper, None)
     return wrapper
 
 
-make_shared: Final = _make_shared
-new_wrapper: Final[Callable[[type], Any]] = _new_object
-set_value: Final[Callable[[object, object], None]] = _set_value
-set_source: Final[Callable[[object, object], None]] = _set_source
+# Pickles of Owned tensors name _make_owned (see Shared.__reduce__), so that name stays.
 make_owned: Final = _make_owned
 
 
@@ -358,13 +355,6 @@ def unwrap(value: object) -> object:
 def unwrap_unchecked(handle: Shared[Any]) -> Any:
     """The handle's value, or the `MOVED` marker, without raising for a moved handle."""
     return handle._value  # pyright: ignore[reportPrivateUsage]
-
-
-def move_out(handle: Shared[Any]) -> Any:
-    """Take the value out of ``handle``, leaving it invalid: the caller's side of a move."""
-    value = handle.value
-    _set_value(handle, MOVED)
-    return value
 
 
 def _refuse_change(wrapper: Shared[Any], name: str, verb: str) -> NoReturn:

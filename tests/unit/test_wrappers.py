@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 import aliasguard
 from aliasguard import AliasingError, Owned, Shared, is_owned, is_shared, own, share, shares_memory
-from aliasguard._wrappers import move_out
+from aliasguard._wrappers import MOVED, set_value
 
 MATRIX = Float[torch.Tensor, "b c"]
 ARRAY_MATRIX = Float[np.ndarray, "b c"]
@@ -52,6 +52,13 @@ def matches(value: object, hint: object) -> bool:
     Static checkers reject subscripted generics in isinstance, so the hint goes through ``object``.
     """
     return isinstance(value, cast("type", hint))
+
+
+def move_out(handle: Shared[Any]) -> Any:
+    """Take the value out of ``handle``, leaving it invalid, as @checked does for an Owned argument."""
+    value = handle.value
+    set_value(handle, MOVED)
+    return value
 
 
 def subscript(origin: type, payload: object) -> object:
