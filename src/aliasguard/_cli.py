@@ -34,8 +34,6 @@ from ._temp_folders import make_process_folder
 if TYPE_CHECKING:
     from ._report import CellResult, Report
 
-__all__ = ["format_table", "main"]
-
 # The notes column holds exception messages and warnings, which run to hundreds of characters.
 NOTE_WIDTH = 72
 

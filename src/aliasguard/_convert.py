@@ -47,8 +47,6 @@ from ._wrappers import (
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike, NDArray
 
-__all__ = ["own", "share"]
-
 #: Above this size `own()` copies with torch's multi-threaded copy into fresh memory backed by huge
 #: pages (`empty_host_tensor`); below it one clone has the least fixed cost.
 PARALLEL_COPY_MIN_BYTES: Final = 1 << 20

@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
     from .strategies import DtypeSpec
 
-__all__ = ["FuzzError", "FuzzFinding", "fuzz", "random_seed", "run_fuzz"]
-
 _PACKAGE_DIRECTORY: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: Frames in these libraries are skipped when saying where an unexpected exception was raised.
 _LIBRARY_DIRECTORIES: Final = tuple(

@@ -23,8 +23,6 @@ import torch
 
 from ._conversion_messages import own_out_of_memory
 
-__all__ = ["HUGE_PAGE_MIN_BYTES", "empty_host_tensor", "refuse_more_than_physical_memory"]
-
 #: Smaller allocations gain nothing from huge pages (NumPy asks from 4 MiB up).
 HUGE_PAGE_MIN_BYTES: Final = 1 << 22
 _HUGE_PAGE: Final = 1 << 21

@@ -20,8 +20,6 @@ from typing import Any
 from ._annotations import involves_contract, resolved_hints
 from ._checking import checked
 
-__all__ = ["ImportHook", "install_import_hook"]
-
 
 def _contract_hints(function: Callable[..., Any]) -> bool | str:
     """True when the annotations use our contracts, False when not, or why they cannot be read."""

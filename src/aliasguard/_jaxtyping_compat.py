@@ -21,30 +21,10 @@ import torch
 
 from ._annotation_compat import (
     is_class,
-    is_jaxtyping_annotation,
+    is_jaxtyping_annotation as is_jaxtyping_annotation,  # noqa: PLC0414  # re-exported: the strategies import it from here
     ndarray_scalar_type,
     union_members,
 )
-
-__all__ = [
-    "ANONYMOUS",
-    "BROADCAST_FIXED",
-    "BROADCAST_NAMED",
-    "BROADCAST_SYMBOLIC",
-    "FIXED",
-    "NAMED",
-    "SYMBOLIC",
-    "ArraySpec",
-    "SymbolicAxisError",
-    "is_jaxtyping_annotation",
-    "numpy_dtype_name",
-    "shape_memo_entry",
-    "shape_memo_stack",
-    "sizes_of_entry",
-    "spec_of",
-    "symbolic_names",
-    "symbolic_size",
-]
 
 # Dimension kinds, as small ints for the per-call loop.
 NAMED: Final = 0

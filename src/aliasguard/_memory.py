@@ -17,8 +17,6 @@ import torch
 from . import _torch_compat
 from ._wrappers import unwrap
 
-__all__ = ["MAX_NUMPY_DIMS", "MAX_OVERLAP_WORK", "Extent", "extent_of", "shares_memory"]
-
 #: Work bound handed to ``np.shares_memory``. Past it the answer is "may overlap" (True). The solver
 #: needs at most a few thousand steps for the strides of real views; adversarial ones can take seconds.
 MAX_OVERLAP_WORK: Final = 100_000

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["missing_extra"]
-
 #: The pip extra that brings each optional module.
 EXTRA_OF: Final = {"hypothesis": "fuzz", "ml_dtypes": "ml-dtypes"}
 

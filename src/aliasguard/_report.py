@@ -49,17 +49,6 @@ from ._report_cases import (
     planned_cells,
 )
 
-__all__ = [
-    "CellResult",
-    "Outcome",
-    "Report",
-    "ReportError",
-    "measure_cell",
-    "run_report",
-    "same_values",
-    "worker_main",
-]
-
 Outcome: TypeAlias = Literal["shares", "copies", "raises", "crashed", "timed out"]
 
 # Importing torch dominates a worker's start; a cold disk can make it slow, a single cell cannot.

@@ -26,8 +26,6 @@ from ._annotation_compat import is_class, is_jaxtyping_annotation, resolve_alias
 from ._errors import AliasingError
 from ._torch_compat import storage_has_other_tensors
 
-__all__ = ["Owned", "Shared", "is_owned", "is_shared"]
-
 A_co = TypeVar("A_co", bound="np.ndarray[Any, Any] | torch.Tensor", covariant=True)
 
 
