@@ -31,6 +31,7 @@ from numpy.typing import NDArray
 import aliasguard
 from aliasguard import AliasingError, Owned, Shared, is_owned, is_shared, own, share, shares_memory
 from aliasguard._wrappers import MOVED, set_value
+from helpers import subscript
 
 MATRIX = Float[torch.Tensor, "b c"]
 ARRAY_MATRIX = Float[np.ndarray, "b c"]
@@ -59,11 +60,6 @@ def move_out(handle: Shared[Any]) -> Any:
     value = handle.value
     set_value(handle, MOVED)
     return value
-
-
-def subscript(origin: type, payload: object) -> object:
-    """``origin[payload]`` for payloads that static checkers rightly refuse (``Shared[int]``)."""
-    return cast("Any", origin)[payload]
 
 
 def float_matrix() -> NDArray[np.float32]:
