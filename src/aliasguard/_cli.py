@@ -166,39 +166,35 @@ def load_target(text: str) -> Callable[..., Any]:
     """
     module_name, separator, qualified_name = text.partition(":")
     if not separator or not module_name or not qualified_name:
-        msg = (
+        raise TargetError(
             f"cannot fuzz {text!r}: the target is MODULE:FUNCTION, e.g. "
             "examples.pipeline:normalize. Name the module, a colon, then the function."
         )
-        raise TargetError(msg)
     # As `python -m` does, so that modules in the current directory are found.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
         found: object = importlib.import_module(module_name)
     except (Exception, SystemExit) as error:  # a module that calls sys.exit() or parses argv
-        msg = (
+        raise TargetError(
             f"cannot fuzz {text!r}: importing {module_name} failed ({type(error).__name__}: "
             f"{error}). Check the module name, and that its directory is on PYTHONPATH."
-        )
-        raise TargetError(msg) from error
+        ) from error
     for part in qualified_name.split("."):
         try:
             found = getattr(found, part)
         except AttributeError:
-            msg = (
+            raise TargetError(
                 f"cannot fuzz {text!r}: {module_name} has no attribute {qualified_name!r}. "
                 "Check the function's name (methods as Class.method)."
-            )
-            raise TargetError(msg) from None
+            ) from None
     if not callable(found):
         kind = type(found).__name__
         article = "an" if kind[:1].lower() in "aeiou" else "a"
-        msg = (
+        raise TargetError(
             f"cannot fuzz {text!r}: {module_name}.{qualified_name} is {article} {kind}, not a "
             "function. Name a function (or a Class.method) after the colon."
         )
-        raise TargetError(msg)
     return found
 
 
@@ -273,16 +269,16 @@ def _positive_int(text: str) -> int:
     except ValueError:
         value = 0
     if value < 1:
-        msg = f"{text!r} is not a positive whole number; pass e.g. 100"
-        raise argparse.ArgumentTypeError(msg)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number; pass e.g. 100")
     return value
 
 
 def _dtype_names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
-        msg = f"{text!r} names no dtype; pass comma-separated names, e.g. float32,int64"
-        raise argparse.ArgumentTypeError(msg)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names no dtype; pass comma-separated names, e.g. float32,int64"
+        )
     return names
 
 

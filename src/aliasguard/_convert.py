@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, cast, overload
 import numpy as np
 import torch
 
-from . import _conversion_messages, _torch_compat
+from . import _conversion_messages as messages, _torch_compat
 from ._dtypes import (
     CASTING_RULES,
     TORCH_DTYPE_BY_NUMPY,
@@ -144,23 +144,23 @@ def share(x: Any) -> Shared[Any]:
         return _share_tensor(x)
     if isinstance(x, np.ndarray):
         return _share_array(cast("NDArray[Any]", x))
-    raise ShareError(_conversion_messages.not_an_array("share", x), reason="type")
+    raise ShareError(messages.not_an_array("share", x), reason="type")
 
 
 def _share_array(array: np.ndarray[Any, Any]) -> Shared[torch.Tensor]:
     if isinstance(array, np.ma.MaskedArray):
-        raise ShareError(_conversion_messages.masked("share"), reason="masked")
+        raise ShareError(messages.masked_array("share"), reason="masked")
     info = info_from_numpy(array.dtype)
     if info is None:
-        raise ShareError(_conversion_messages.share_numpy_dtype(array.dtype), reason="dtype")
+        raise ShareError(messages.share_dtype_not_in_torch(array.dtype), reason="dtype")
     if not array.dtype.isnative:
-        raise ShareError(_conversion_messages.share_byte_order(array.dtype), reason="byte-order")
+        raise ShareError(messages.share_byte_order(array.dtype), reason="byte-order")
     if not array.flags.aligned:
-        raise ShareError(_conversion_messages.share_unaligned(array), reason="unaligned")
+        raise ShareError(messages.share_unaligned(array), reason="unaligned")
     if array.size == 0:
         aliasable = _canonical(_zero_strided(array), info)
     elif any(stride % array.itemsize for stride in array.strides):
-        raise ShareError(_conversion_messages.share_odd_strides(array), reason="strides")
+        raise ShareError(messages.share_odd_strides(array), reason="strides")
     else:
         aliasable = _canonical(_without_inert_negative_strides(array), info)
     if info.numpy is None:  # an ml_dtypes array: move the bits, then reinterpret in torch
@@ -183,9 +183,7 @@ def _without_inert_negative_strides(array: np.ndarray[Any, Any]) -> np.ndarray[A
     if any(
         stride < 0 and size > 1 for size, stride in zip(array.shape, array.strides, strict=True)
     ):
-        raise ShareError(
-            _conversion_messages.share_negative_strides(array), reason="negative-strides"
-        )
+        raise ShareError(messages.share_negative_strides(array), reason="negative-strides")
     return array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in array.strides)]
 
 
@@ -233,11 +231,11 @@ def _tensor_view(array: np.ndarray[Any, Any]) -> torch.Tensor:
 def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
     reason = _unshareable_tensor_reason(tensor)
     if reason is not None:
-        raise ShareError(_conversion_messages.share_tensor(tensor, reason), reason=reason)
+        raise ShareError(messages.share_unsupported_tensor(tensor, reason), reason=reason)
     info = info_from_torch(tensor.dtype)
     numpy_dtype = None if info is None else numpy_dtype_of(info)
     if info is None or numpy_dtype is None:
-        raise ShareError(_conversion_messages.share_torch_dtype(tensor.dtype, info), reason="dtype")
+        raise ShareError(messages.dtype_not_in_numpy(tensor.dtype, info), reason="dtype")
     try:
         if tensor.numel() == 0:
             # .numpy() of an empty tensor owns a buffer of its own, which could be made writable.
@@ -251,12 +249,10 @@ def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
         else:
             array = tensor.numpy()
     except (RuntimeError, TypeError) as error:  # tensor subclasses torch cannot export
-        raise ShareError(
-            _conversion_messages.share_torch_refused(tensor, error), reason="torch"
-        ) from error
+        raise ShareError(messages.share_torch_refused(tensor, error), reason="torch") from error
     if type(tensor) is not torch.Tensor and array.size and array.ctypes.data != tensor.data_ptr():
         # A subclass may override numpy() (or __torch_function__) to hand back a copy.
-        raise ShareError(_conversion_messages.share_subclass_copied(tensor), reason="torch")
+        raise ShareError(messages.share_subclass_copied(tensor), reason="torch")
     # The array's base is the tensor (or read-only bytes), which has no writable buffer, so NumPy
     # refuses to make this array, or any view of it, writable again.
     array.flags.writeable = False
@@ -386,22 +382,22 @@ def own(
                 set_source(owned, None)
                 return owned
     if casting not in CASTING_RULES:
-        raise ValueError(_conversion_messages.bad_casting(casting))
+        raise ValueError(messages.not_a_casting_rule(casting))
     x = unwrap(x)
     if isinstance(x, np.ndarray):
         return make_owned(_own_array(cast("NDArray[Any]", x), dtype, device, casting))
     if isinstance(x, torch.Tensor):
         if device is not None and _resolve_device(device).type != "cpu":
-            raise ConversionError(_conversion_messages.own_tensor_device(device), reason="device")
+            raise ConversionError(messages.own_device_for_tensor(device), reason="device")
         return make_owned(_own_tensor(x, dtype, casting))
-    raise ConversionError(_conversion_messages.not_an_array("own", x), reason="type")
+    raise ConversionError(messages.not_an_array("own", x), reason="type")
 
 
 def _target_info(dtype: object) -> DtypeInfo | None:
     try:
         return resolve_dtype(dtype)
     except (TypeError, ValueError):
-        raise ConversionError(_conversion_messages.bad_dtype(dtype), reason="dtype") from None
+        raise ConversionError(messages.not_a_dtype(dtype), reason="dtype") from None
 
 
 def _check_cast(
@@ -415,7 +411,7 @@ def _check_cast(
         # Only the byte order changes: name both orders, or the message reads float64 -> float64.
         native = source_dtype.newbyteorder("=")
         raise CastError(
-            _conversion_messages.cast_refused(
+            messages.cast_refused(
                 f"{source.name} ({source_dtype.str})",
                 f"{target.name} ({native.str})",
                 casting,
@@ -427,7 +423,7 @@ def _check_cast(
         )
     if not is_cast_allowed(source, target, casting):
         raise CastError(
-            _conversion_messages.cast_refused(
+            messages.cast_refused(
                 source.name, target.name, casting, weakest_rule_allowing(source, target)
             ),
             source=source.name,
@@ -440,12 +436,12 @@ def _own_array(
     array: np.ndarray[Any, Any], dtype: object, device: object, casting: Casting
 ) -> torch.Tensor:
     if isinstance(array, np.ma.MaskedArray):
-        raise ConversionError(_conversion_messages.masked("own"), reason="masked")
+        raise ConversionError(messages.masked_array("own"), reason="masked")
     target_device = _resolve_device(device)
     source = info_from_numpy(array.dtype)
     target = source if dtype is None else _target_info(dtype)
     if dtype is not None and target is None:
-        raise ConversionError(_conversion_messages.own_no_torch_dtype(dtype), reason="dtype")
+        raise ConversionError(messages.no_such_torch_dtype(dtype), reason="dtype")
     if source is None:
         # Only NumPy can cast from its own extra dtypes (longdouble...): let it, under the same rule.
         array, source = _cast_numpy_only(array, target, casting)
@@ -462,7 +458,7 @@ def _own_array(
                 raise  # the device exists and torch's message says how much memory was asked for
             except Exception as error:  # no such device in this torch build, or no backend module
                 raise ConversionError(
-                    _conversion_messages.device_unavailable(target_device, error), reason="device"
+                    messages.device_unavailable(target_device, error), reason="device"
                 ) from error
             result.copy_(source_tensor)
             return result
@@ -478,14 +474,12 @@ def _cast_numpy_only(
 ) -> tuple[np.ndarray[Any, Any], DtypeInfo]:
     target_numpy = None if target is None else target.numpy
     if target is None or array.dtype.kind not in "biufc":
-        raise ConversionError(_conversion_messages.own_numpy_dtype(array.dtype), reason="dtype")
+        raise ConversionError(messages.own_dtype_not_in_torch(array.dtype), reason="dtype")
     if target_numpy is None:
-        raise ConversionError(
-            _conversion_messages.own_numpy_only_cast(array.dtype, target.name), reason="dtype"
-        )
+        raise ConversionError(messages.numpy_only_cast(array.dtype, target.name), reason="dtype")
     if not np.can_cast(array.dtype, target_numpy, casting):
         raise CastError(
-            _conversion_messages.cast_refused(str(array.dtype), target.name, casting, "same_kind"),
+            messages.cast_refused(str(array.dtype), target.name, casting, "same_kind"),
             source=str(array.dtype),
             target=target.name,
             casting=casting,
@@ -499,9 +493,9 @@ def _resolve_device(device: object) -> torch.device:
     try:
         resolved = torch.device(cast("Any", device))
     except (RuntimeError, TypeError, ValueError):
-        raise ConversionError(_conversion_messages.bad_device(device), reason="device") from None
+        raise ConversionError(messages.not_a_device(device), reason="device") from None
     if resolved.type == "meta":  # a meta tensor holds no data: nothing would be owned
-        raise ConversionError(_conversion_messages.bad_device(device), reason="device")
+        raise ConversionError(messages.not_a_device(device), reason="device")
     return resolved
 
 
@@ -543,22 +537,18 @@ def _host_tensor(shape: tuple[int, ...], info: DtypeInfo) -> torch.Tensor:
 def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArray[Any]:
     reason = _unconvertible_tensor_reason(tensor)
     if reason is not None:
-        raise ConversionError(_conversion_messages.own_tensor(tensor, reason), reason=reason)
+        raise ConversionError(messages.own_unsupported_tensor(tensor, reason), reason=reason)
     if tensor.layout != torch.strided:
         tensor = tensor.to_dense()  # sparse and mkldnn: the dense copy is the NumPy value
     source = info_from_torch(tensor.dtype)
     if source is None:
-        raise ConversionError(
-            _conversion_messages.share_torch_dtype(tensor.dtype, None), reason="dtype"
-        )
+        raise ConversionError(messages.dtype_not_in_numpy(tensor.dtype, None), reason="dtype")
     target = source if dtype is None else _target_info(dtype)
     if target is None:
-        raise ConversionError(_conversion_messages.own_no_numpy_dtype(dtype, None), reason="dtype")
+        raise ConversionError(messages.no_such_numpy_dtype(dtype, None), reason="dtype")
     numpy_dtype = numpy_dtype_of(target)
     if numpy_dtype is None:
-        raise ConversionError(
-            _conversion_messages.own_no_numpy_dtype(target.name, target), reason="dtype"
-        )
+        raise ConversionError(messages.no_such_numpy_dtype(target.name, target), reason="dtype")
     _check_cast(source, target, casting)
     refuse_more_than_physical_memory(tuple(tensor.shape), numpy_dtype, numpy_dtype.itemsize)
     try:
@@ -566,7 +556,7 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
     except MemoryError:
         nbytes = tensor.numel() * numpy_dtype.itemsize
         raise MemoryError(
-            _conversion_messages.own_out_of_memory(tuple(tensor.shape), numpy_dtype, nbytes)
+            messages.own_out_of_memory(tuple(tensor.shape), numpy_dtype, nbytes)
         ) from None
     destination = _from_numpy(result if target.numpy is not None else result.view(target.storage))
     try:
@@ -582,9 +572,7 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
             destination.copy_(detached)
     except (RuntimeError, NotImplementedError, TypeError, AssertionError) as error:
         # Tensor subclasses can refuse the copy in their own words (__torch_dispatch__).
-        raise ConversionError(
-            _conversion_messages.own_torch_refused(tensor, error), reason="torch"
-        ) from error
+        raise ConversionError(messages.own_torch_refused(tensor, error), reason="torch") from error
     return result
 
 

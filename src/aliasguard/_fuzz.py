@@ -275,8 +275,9 @@ def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
 def require_hypothesis() -> None:
     """Raise the error naming the ``fuzz`` extra when Hypothesis is not installed."""
     if importlib.util.find_spec("hypothesis") is None:
-        why = "it draws and shrinks the arguments"
-        raise missing_extra("hypothesis", "aliasguard fuzzing", why)
+        raise missing_extra(
+            "hypothesis", "aliasguard fuzzing", "it draws and shrinks the arguments"
+        )
 
 
 def seed_text(given: int | None, used: int, option: str) -> str:
@@ -312,20 +313,19 @@ def run_fuzz(
     name = _function_name(target)
     count = typing.cast("object", max_examples)  # checked: callers without type checkers
     if not isinstance(count, int) or count < 1:
-        msg = f"fuzz(max_examples={max_examples!r}) must be a positive int: pass e.g. 100."
-        raise InvalidArgument(msg)
+        raise InvalidArgument(
+            f"fuzz(max_examples={max_examples!r}) must be a positive int: pass e.g. 100."
+        )
     if not _has_contract(target):
-        msg = (
+        raise InvalidArgument(
             f"fuzz() found no contract to check on {name}: none of its annotations uses Shared, "
             "Owned or jaxtyping. Annotate its array parameters and return value first."
         )
-        raise InvalidArgument(msg)
     if not getattr(checked(target), "__aliasguard_checked__", False):
-        msg = (
+        raise InvalidArgument(
             "fuzz() cannot check contracts while ALIASGUARD_DISABLE is set: @checked returns "
             "functions unchanged. Unset ALIASGUARD_DISABLE (or set it to 0) for the fuzz run."
         )
-        raise InvalidArgument(msg)
     strategy = call_arguments(target, dtypes=dtypes, overrides=overrides)
 
     @settings(
@@ -442,14 +442,18 @@ def fuzz(
         what = f"broke its contract ({type(first.error).__name__}, {first.rule} rule)"
     else:
         what = f"raised {first.rule}, an exception of its own"
-    message = (
-        f"fuzz(): {name} {what} on drawn arguments: fix the function or its annotations; the "
-        "shrunk failing examples follow, with each error's first line.\n"
-        f"{findings_summary(violations, len(findings) - violations)[:-1]} "
-        f"({seed_text(seed, used_seed, 'seed=')})."
-        "\n\n" + "\n\n".join(finding.format() for finding in findings)
-    )
-    raise FuzzError(message, function=name, rule=first.rule, findings=findings) from first.error
+    raise FuzzError(
+        (
+            f"fuzz(): {name} {what} on drawn arguments: fix the function or its annotations; the "
+            "shrunk failing examples follow, with each error's first line.\n"
+            f"{findings_summary(violations, len(findings) - violations)[:-1]} "
+            f"({seed_text(seed, used_seed, 'seed=')})."
+            "\n\n" + "\n\n".join(finding.format() for finding in findings)
+        ),
+        function=name,
+        rule=first.rule,
+        findings=findings,
+    ) from first.error
 
 
 def findings_summary(violations: int, exceptions: int) -> str:

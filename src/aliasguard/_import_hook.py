@@ -253,11 +253,10 @@ def install_import_hook(packages: str | Iterable[str], *, exhaustive: bool = Fal
     names = packages.split(",") if isinstance(packages, str) else list(packages)
     cleaned = tuple(name.strip() for name in names if name.strip())
     if not cleaned:
-        msg = (
+        raise ValueError(
             "install_import_hook() got no package names: nothing would be checked. "
             "Pass a package name such as 'my_pipeline', or a list of them."
         )
-        raise ValueError(msg)
     hook = ImportHook(cleaned, exhaustive=exhaustive)
     hook.install()
     return hook

@@ -109,18 +109,16 @@ def _compile_dims(
             target.append((BROADCAST_SYMBOLIC if dim.broadcastable else SYMBOLIC, dim.elem))
         elif isinstance(dim, parsed._NamedDim):
             if dim.treepath:
-                msg = (
+                raise TypeError(
                     f"@checked does not support jaxtyping's tree-path dimensions (?{dim.name}): "
                     "they depend on jaxtyping's PyTree context. Use a plain named dimension."
                 )
-                raise TypeError(msg)
             target.append((BROADCAST_NAMED if dim.broadcastable else NAMED, dim.name))
         else:
-            msg = (
+            raise TypeError(
                 f"@checked cannot read the jaxtyping dimension {dim!r}: this jaxtyping version "
                 "has a dimension kind aliasguard does not know. Please report it."
             )
-            raise TypeError(msg)
     return tuple(prefix), variadic, tuple(suffix)
 
 
@@ -140,8 +138,7 @@ def _array_class(annotation: object) -> type | tuple[type, ...]:
     candidate = runtime_class(annotation)
     if is_class(candidate):
         return candidate
-    msg = f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor."
-    raise TypeError(msg)
+    raise TypeError(f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor.")
 
 
 def _scalar_names_of(annotation: object) -> frozenset[str] | None:
@@ -254,24 +251,27 @@ def symbolic_size(expression: str, sizes: dict[str, Any], arguments: dict[str, A
     """
     if "{" in expression:
         if arguments is None:
-            msg = f"axis {expression} names arguments, and there are none here"
-            raise SymbolicAxisError(msg)
+            raise SymbolicAxisError(f"axis {expression} names arguments, and there are none here")
         try:
             expression = eval("f" + repr(expression), dict(arguments))
         except NameError as error:
-            msg = f"axis {expression} names {error.name!r}, which is not an argument"
-            raise SymbolicAxisError(msg) from None
+            raise SymbolicAxisError(
+                f"axis {expression} names {error.name!r}, which is not an argument"
+            ) from None
         except Exception as error:
-            msg = f"axis {expression} cannot be filled in ({type(error).__name__}: {error})"
-            raise SymbolicAxisError(msg) from None
+            raise SymbolicAxisError(
+                f"axis {expression} cannot be filled in ({type(error).__name__}: {error})"
+            ) from None
     try:
         return eval(expression, {"__builtins__": builtins}, sizes)
     except NameError:
-        msg = f"axis {expression} refers to an axis no earlier argument bound"
-        raise SymbolicAxisError(msg) from None
+        raise SymbolicAxisError(
+            f"axis {expression} refers to an axis no earlier argument bound"
+        ) from None
     except Exception as error:  # the expression's own failure: n//k with k == 0
-        msg = f"axis {expression} cannot be evaluated ({type(error).__name__}: {error})"
-        raise SymbolicAxisError(msg) from None
+        raise SymbolicAxisError(
+            f"axis {expression} cannot be evaluated ({type(error).__name__}: {error})"
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------------

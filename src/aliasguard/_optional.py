@@ -20,8 +20,8 @@ def missing_extra(module: str, needed_by: str, why: str) -> ModuleNotFoundError:
     ``ImportError`` treat it as the missing module it is.
     """
     extra = EXTRA_OF[module]
-    message = (
+    return ModuleNotFoundError(
         f"{needed_by} needs {module}, which is not installed: {why}. Install the {extra!r} "
-        f"extra: pip install 'aliasguard[{extra}]'"
+        f"extra: pip install 'aliasguard[{extra}]'",
+        name=module,
     )
-    return ModuleNotFoundError(message, name=module)

@@ -239,27 +239,32 @@ class Owned(Shared[A_co]):
             # same storage. Autograd keeps such an alias of an op's output for backward, which
             # is not the user's alias.
             if base is None and tensor.grad_fn is None and storage_has_other_tensors(tensor):
-                msg = (
+                raise AliasingError(
                     "Owned() got a tensor whose storage another tensor also holds (a view of it, "
                     "a .detach() or .data alias, or an array from .numpy()): an Owned value must "
                     f"not alias anything. Wrap a same-library copy, {_SAME_LIBRARY_COPY['tensor']}, "
-                    "or cross to NumPy with aliasguard.own(value), or share(...) to borrow it."
+                    "or cross to NumPy with aliasguard.own(value), or share(...) to borrow it.",
+                    function="Owned()",
+                    parameter="value",
+                    rule="freshness",
                 )
-                raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         if base is not None:
-            msg = (
+            raise AliasingError(
                 f"Owned() got a view of another object's memory (its base is a "
                 f"{type(base).__name__}): an Owned value must not alias anything. Wrap a "
                 f"same-library copy, {_SAME_LIBRARY_COPY[library]}, or cross to "
-                f"{_OTHER_LIBRARY[library]} with aliasguard.own(value), or share(...) to borrow it."
+                f"{_OTHER_LIBRARY[library]} with aliasguard.own(value), or share(...) to borrow it.",
+                function="Owned()",
+                parameter="value",
+                rule="freshness",
             )
-            raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         set_value(self, value)
         set_source(self, None)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
-        msg = "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
-        raise TypeError(msg)
+        raise TypeError(
+            "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
+        )
 
 
 #: What ``Owned(view)``'s refusal suggests for a copy that stays in the value's own library.
@@ -356,11 +361,10 @@ def unwrap_unchecked(handle: Shared[Any]) -> Any:
 
 
 def _refuse_change(wrapper: Shared[Any], name: str, verb: str) -> NoReturn:
-    msg = (
+    raise AttributeError(
         f"{type(wrapper).__name__}.{name} cannot be {verb}: a wrapper's value is fixed for its "
         "lifetime so its aliasing claim stays true. Wrap the new value in a new wrapper instead."
     )
-    raise AttributeError(msg)
 
 
 def _refuse_reinitialisation(wrapper: Shared[Any]) -> None:
@@ -370,21 +374,19 @@ def _refuse_reinitialisation(wrapper: Shared[Any]) -> None:
 
 
 def _raise_moved(handle: Shared[Any]) -> NoReturn:
-    msg = (
+    raise AliasingError(
         f"this {type(handle).__name__} handle was moved into a function's Owned parameter and is "
         "no longer valid: the callee now owns the memory. Use the handle the function returned, or "
         "pass own(x.value) to keep a copy."
     )
-    raise AliasingError(msg)
 
 
 def _require_array(value: object, kind: str) -> None:
     if not isinstance(value, np.ndarray | torch.Tensor):
-        msg = (
+        raise TypeError(
             f"{kind}() wraps an np.ndarray or a torch.Tensor, got {type(value).__name__}: only "
             "those have memory whose aliasing can be tracked. Convert with np.asarray() first."
         )
-        raise TypeError(msg)
 
 
 def is_ndarray(value: object) -> TypeIs[np.ndarray[Any, Any]]:
@@ -445,11 +447,10 @@ def _payload_check(payload: object) -> object:
     if members is not None:
         return tuple(_payload_check(member) for member in members)
     if _array_class_of(payload) is None:
-        msg = (
+        raise TypeError(
             f"{payload!r} cannot be wrapped: Shared[...] and Owned[...] take np.ndarray, "
             "torch.Tensor, a jaxtyping annotation of one (Float[Tensor, 'b c']) or a union of them."
         )
-        raise TypeError(msg)
     if is_class(payload):
         return payload  # a class, jaxtyping's included: isinstance checks it whole
     # np.ndarray[...] / NDArray[...] aliases are not isinstance-able: check their class.
@@ -487,11 +488,10 @@ class _CheckableMeta(type):
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         wrapper = cls._origin(*args, **kwargs)
         if not isinstance(wrapper, cls):
-            msg = (
+            raise TypeError(
                 f"{cls!r} got a value that does not match its annotation "
                 f"({wrapper!r}). Pass a value of the annotated type, dtype, shape."
             )
-            raise TypeError(msg)
         return wrapper
 
     def __repr__(cls) -> str:
@@ -525,8 +525,9 @@ def watch_checkable_classes(watcher: Callable[[type], None]) -> None:
 def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
     if isinstance(payload, tuple):
         count = len(typing.cast("tuple[object, ...]", payload))
-        msg = f"{origin.__name__}[...] takes one annotation, got {count}: wrap one value."
-        raise TypeError(msg)
+        raise TypeError(
+            f"{origin.__name__}[...] takes one annotation, got {count}: wrap one value."
+        )
     key: tuple[type, object] = (origin, None)
     try:
         key = (origin, _cache_key(payload))
