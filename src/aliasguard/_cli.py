@@ -413,6 +413,7 @@ def _run(arguments: argparse.Namespace) -> int:
             dtypes=arguments.dtypes,
         )
     if arguments.command == "run":
+        # Lazy: the sanitizer imports torch; --help needs none of it.
         from ._run import run_command
 
         return run_command(

@@ -171,7 +171,7 @@ TORCH_DTYPE_BY_NUMPY: Final[Mapping[np.dtype[Any], torch.dtype]] = types.Mapping
 def ml_dtypes_module() -> types.ModuleType | None:
     """The ``ml_dtypes`` module when installed: it gives NumPy bfloat16 and the float8 types."""
     try:
-        import ml_dtypes
+        import ml_dtypes  # lazy: optional (the ml-dtypes extra)
     except ImportError:
         return None
     return ml_dtypes

@@ -254,7 +254,7 @@ def _has_contract(function: Callable[..., Any]) -> bool:
 
 def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
     """The failures in what Hypothesis raised: one error, or a group of them (``flaky`` marked)."""
-    import hypothesis.errors
+    import hypothesis.errors  # lazy: Hypothesis is optional (the fuzz extra)
 
     # Read as a group by its members: BaseExceptionGroup, or its backport on Python 3.10.
     members: object = getattr(error, "exceptions", None)
@@ -304,6 +304,7 @@ def run_fuzz(
         hypothesis.errors.InvalidArgument: the function cannot be fuzzed (see `fuzz`).
     """
     require_hypothesis()
+    # Lazy: Hypothesis is optional (the fuzz extra), and the strategies import it.
     from hypothesis import HealthCheck, Phase, Verbosity, given, seed as seeded, settings
     from hypothesis.errors import InvalidArgument
 

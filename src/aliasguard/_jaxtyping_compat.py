@@ -25,6 +25,7 @@ from ._annotation_compat import (
     ndarray_scalar_type,
     union_members,
 )
+from ._wrappers import runtime_class
 
 # Dimension kinds, as small ints for the per-call loop.
 NAMED: Final = 0
@@ -90,7 +91,8 @@ def _jaxtyping_name_of_torch_dtype(dtype: torch.dtype) -> str:
 def _compile_dims(
     dims: tuple[Any, ...],
 ) -> tuple[tuple[Dim, ...], Variadic | None, tuple[Dim, ...]]:
-    from jaxtyping import _array_types as parsed  # private: the dimension classes
+    # Lazy: `import aliasguard` leaves jaxtyping unimported. Private: the dimension classes.
+    from jaxtyping import _array_types as parsed
 
     prefix: list[Dim] = []
     suffix: list[Dim] = []
@@ -133,8 +135,6 @@ def _array_class(annotation: object) -> type | tuple[type, ...]:
             found = _array_class(member)
             classes.extend(found if isinstance(found, tuple) else (found,))
         return tuple(classes)
-    from ._wrappers import runtime_class
-
     candidate = runtime_class(annotation)
     if is_class(candidate):
         return candidate
@@ -172,7 +172,8 @@ def spec_of(annotation: object) -> ArraySpec:
             members = tuple(spec_of(member) for member in union)
             name = " | ".join(member.description for member in members)
         return ArraySpec(annotation, array_class, None, names, None, None, (), name, members)
-    from jaxtyping import _array_types as parsed  # private: the any-dtype sentinel
+    # Lazy: `import aliasguard` leaves jaxtyping unimported. Private: the any-dtype sentinel.
+    from jaxtyping import _array_types as parsed
 
     dtypes: Any = getattr(annotation, "dtypes", None)
     if dtypes is parsed._any_dtype or dtypes is None:

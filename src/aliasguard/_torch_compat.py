@@ -160,7 +160,7 @@ def never_compiled(function: Callable[..., object]) -> bool:
     without the C entry point (before 2.6) return False: the caller then keeps torch's wrapper.
     """
     try:
-        from torch._C._dynamo import eval_frame
+        from torch._C._dynamo import eval_frame  # lazy: absent before torch 2.6 (see above)
     except ImportError:
         return False
     set_strategy = getattr(eval_frame, "set_code_exec_strategy", None)
