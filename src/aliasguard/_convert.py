@@ -381,6 +381,11 @@ def own(
                 set_value(owned, copy)
                 set_source(owned, None)
                 return owned
+    return _own_any(x, dtype, device, casting)
+
+
+def _own_any(x: object, dtype: object, device: object, casting: Casting) -> Owned[Any]:
+    """`own` past its fast path: any input, dtype, device and casting rule."""
     if casting not in CASTING_RULES:
         raise ValueError(messages.not_a_casting_rule(casting))
     x = unwrap(x)

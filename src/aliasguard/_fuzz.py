@@ -306,27 +306,11 @@ def run_fuzz(
     require_hypothesis()
     # Lazy: Hypothesis is optional (the fuzz extra), and the strategies import it.
     from hypothesis import HealthCheck, Phase, Verbosity, given, seed as seeded, settings
-    from hypothesis.errors import InvalidArgument
 
     from .strategies import call_arguments
 
     target = _unchecked(function)
-    name = _function_name(target)
-    count = typing.cast("object", max_examples)  # checked: callers without type checkers
-    if not isinstance(count, int) or count < 1:
-        raise InvalidArgument(
-            f"fuzz(max_examples={max_examples!r}) must be a positive int: pass e.g. 100."
-        )
-    if not _has_contract(target):
-        raise InvalidArgument(
-            f"fuzz() found no contract to check on {name}: none of its annotations uses Shared, "
-            "Owned or jaxtyping. Annotate its array parameters and return value first."
-        )
-    if not getattr(checked(target), "__aliasguard_checked__", False):
-        raise InvalidArgument(
-            "fuzz() cannot check contracts while ALIASGUARD_DISABLE is set: @checked returns "
-            "functions unchanged. Unset ALIASGUARD_DISABLE (or set it to 0) for the fuzz run."
-        )
+    _refuse_unfuzzable(target, max_examples)
     strategy = call_arguments(target, dtypes=dtypes, overrides=overrides)
 
     @settings(
@@ -370,21 +354,54 @@ def run_fuzz(
         with sanitize():
             test()
     except Exception as error:
-        findings = [
-            FuzzFinding(leaf, getattr(leaf, _EXAMPLE_ATTRIBUTE), flaky)
-            for leaf, flaky in _leaves(error)
-            if hasattr(leaf, _EXAMPLE_ATTRIBUTE)
-        ]
+        findings = _findings(error)
         if not findings:
             raise  # Hypothesis's own trouble (a health check, an unsatisfiable annotation)
-        for finding in findings:
-            delattr(finding.error, _EXAMPLE_ATTRIBUTE)
-            # Hypothesis's notes repeat the example with its data, which reports never show.
-            with contextlib.suppress(AttributeError):
-                del finding.error.__notes__
-        findings.sort(key=lambda finding: not finding.is_violation)
-        return tuple(findings)
+        return findings
     return ()
+
+
+def _refuse_unfuzzable(target: Callable[..., Any], max_examples: int) -> None:
+    """Refuse a run that cannot check anything: a bad count, no contract, or checks turned off.
+
+    Raises:
+        hypothesis.errors.InvalidArgument: with the reason and the fix.
+    """
+    from hypothesis.errors import InvalidArgument  # lazy: Hypothesis is optional (the fuzz extra)
+
+    count = typing.cast("object", max_examples)  # checked: callers without type checkers
+    if not isinstance(count, int) or count < 1:
+        raise InvalidArgument(
+            f"fuzz(max_examples={max_examples!r}) must be a positive int: pass e.g. 100."
+        )
+    if not _has_contract(target):
+        raise InvalidArgument(
+            f"fuzz() found no contract to check on {_function_name(target)}: none of its "
+            "annotations uses Shared, Owned or jaxtyping. Annotate its array parameters and "
+            "return value first."
+        )
+    if not getattr(checked(target), "__aliasguard_checked__", False):
+        raise InvalidArgument(
+            "fuzz() cannot check contracts while ALIASGUARD_DISABLE is set: @checked returns "
+            "functions unchanged. Unset ALIASGUARD_DISABLE (or set it to 0) for the fuzz run."
+        )
+
+
+def _findings(error: BaseException) -> tuple[FuzzFinding, ...]:
+    """The calls that failed in what a run raised, contract violations first; none when the
+    error is Hypothesis's own."""
+    findings = [
+        FuzzFinding(leaf, getattr(leaf, _EXAMPLE_ATTRIBUTE), flaky)
+        for leaf, flaky in _leaves(error)
+        if hasattr(leaf, _EXAMPLE_ATTRIBUTE)
+    ]
+    for finding in findings:
+        delattr(finding.error, _EXAMPLE_ATTRIBUTE)
+        # Hypothesis's notes repeat the example with its data, which reports never show.
+        with contextlib.suppress(AttributeError):
+            del finding.error.__notes__
+    findings.sort(key=lambda finding: not finding.is_violation)
+    return tuple(findings)
 
 
 def fuzz(
