@@ -19,15 +19,6 @@ from typing import Any, Final
 import numpy as np
 from typing_extensions import TypeIs
 
-__all__ = [
-    "is_class",
-    "is_jaxtyping_annotation",
-    "ndarray_scalar_type",
-    "resolve_alias",
-    "union_members",
-    "without_none",
-]
-
 #: The longest chain of aliases followed: aliases of aliases, but never an endless loop.
 _MAX_ALIAS_DEPTH: Final = 8
 

@@ -32,24 +32,6 @@ from ._containers import is_container_hint
 from ._jaxtyping_compat import ArraySpec, spec_of
 from ._wrappers import Owned, Shared, runtime_class, subscript_parts
 
-__all__ = [
-    "ARRAY",
-    "CONTAINER",
-    "OTHER",
-    "OWNED",
-    "SHARED",
-    "Reading",
-    "involves_contract",
-    "is_array_annotation",
-    "names_an_array",
-    "names_in_string_annotations",
-    "read",
-    "resolved_hints",
-    "union_members",
-    "without_none",
-    "wrapper_parts",
-]
-
 # What an annotation asks for, as small ints for the per-call loop.
 SHARED: Final = 0  # Shared[...]: a borrow; an Owned is accepted too
 OWNED: Final = 1  # Owned[...]: moved in

@@ -19,16 +19,20 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import json
+import os
+import shutil
 import sys
 from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from ._temp_folders import make_process_folder
 
 if TYPE_CHECKING:
     from ._report import CellResult, Report
-
-__all__ = ["format_table", "main"]
 
 # The notes column holds exception messages and warnings, which run to hundreds of characters.
 NOTE_WIDTH = 72
@@ -139,22 +143,142 @@ def _run_report_command(*, as_json: bool) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------------------------
+# aliasguard fuzz
+
+#: Exit statuses of ``aliasguard fuzz``.
+EXIT_CLEAN: Final = 0
+EXIT_VIOLATION: Final = 1
+EXIT_USAGE: Final = 2  # argparse's status for bad arguments: an unloadable or unfuzzable target
+EXIT_EXCEPTION: Final = 3
+
+
+class TargetError(Exception):
+    """``aliasguard fuzz`` cannot load the function it was given."""
+
+
+def load_target(text: str) -> Callable[..., Any]:
+    """The function named by ``module:qualified.name``, imported as ``python -m`` would find it.
+
+    Raises:
+        TargetError: the text is malformed, the module cannot be imported, or the name is missing
+            or not callable.
+    """
+    module_name, separator, qualified_name = text.partition(":")
+    if not separator or not module_name or not qualified_name:
+        raise TargetError(
+            f"cannot fuzz {text!r}: the target is MODULE:FUNCTION, e.g. "
+            "examples.pipeline:normalize. Name the module, a colon, then the function."
+        )
+    # As `python -m` does, so that modules in the current directory are found.
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        found: object = importlib.import_module(module_name)
+    except (Exception, SystemExit) as error:  # a module that calls sys.exit() or parses argv
+        raise TargetError(
+            f"cannot fuzz {text!r}: importing {module_name} failed ({type(error).__name__}: "
+            f"{error}). Check the module name, and that its directory is on PYTHONPATH."
+        ) from error
+    for part in qualified_name.split("."):
+        try:
+            found = getattr(found, part)
+        except AttributeError:
+            raise TargetError(
+                f"cannot fuzz {text!r}: {module_name} has no attribute {qualified_name!r}. "
+                "Check the function's name (methods as Class.method)."
+            ) from None
+    if not callable(found):
+        kind = type(found).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise TargetError(
+            f"cannot fuzz {text!r}: {module_name}.{qualified_name} is {article} {kind}, not a "
+            "function. Name a function (or a Class.method) after the colon."
+        )
+    return found
+
+
+@contextlib.contextmanager
+def _hypothesis_files_in_a_temp_folder() -> Generator[None, None, None]:
+    """Point Hypothesis's storage (its constants and character caches) away from the cwd.
+
+    The run asks for no example database, yet Hypothesis still writes caches under ``./.hypothesis``;
+    a command run in someone's project must leave nothing there.
+    """
+    from hypothesis import configuration  # lazy: Hypothesis is optional (the fuzz extra)
+
+    folder = make_process_folder("fuzz")
+    configuration.set_hypothesis_home_dir(folder)
+    try:
+        yield
+    finally:
+        configuration.set_hypothesis_home_dir(None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def fuzz_command(
+    target: str, *, max_examples: int, seed: int | None, dtypes: list[str] | None
+) -> int:
+    """Run ``aliasguard fuzz``: print the findings to stdout, problems to stderr.
+
+    Returns:
+        0 when no call failed in ``max_examples`` examples; 1 when a contract was broken; 3 when
+        the function only raised exceptions of its own; 2 when the target cannot be fuzzed.
+    """
+    # Lazy: fuzzing imports Hypothesis, torch and the target; --help needs none of them.
+    from ._fuzz import findings_summary, random_seed, require_hypothesis, run_fuzz, seed_text
+
+    try:
+        require_hypothesis()
+    except ImportError as error:
+        sys.stderr.write(f"aliasguard fuzz: {error}\n")
+        return EXIT_USAGE
+    from hypothesis.errors import HypothesisException  # lazy: Hypothesis is optional
+
+    used_seed = random_seed() if seed is None else seed
+    try:
+        with _hypothesis_files_in_a_temp_folder():
+            function = load_target(target)
+            findings = run_fuzz(function, max_examples=max_examples, seed=used_seed, dtypes=dtypes)
+    except TargetError as error:
+        sys.stderr.write(f"aliasguard fuzz: {error}\n")
+        return EXIT_USAGE
+    except (HypothesisException, TypeError) as error:  # InvalidArgument is both
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        sys.stderr.write(f"aliasguard fuzz: cannot fuzz {target}: {first_line}\n")
+        return EXIT_USAGE
+    if not findings:
+        sys.stdout.write(
+            f"aliasguard fuzz {target}: no contract violation or unexpected exception in up to "
+            f"{max_examples} examples (seed {used_seed}).\n"
+        )
+        return EXIT_CLEAN
+    violations = sum(1 for finding in findings if finding.is_violation)
+    sys.stdout.write(
+        f"aliasguard fuzz {target}: {findings_summary(violations, len(findings) - violations)[:-1]} "
+        f"({seed_text(seed, used_seed, '--seed ')}).\n\n"
+        + "\n\n".join(finding.format() for finding in findings)
+        + "\n"
+    )
+    return EXIT_VIOLATION if violations else EXIT_EXCEPTION
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        msg = f"{text!r} is not a positive whole number; pass e.g. 100"
-        raise argparse.ArgumentTypeError(msg)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number; pass e.g. 100")
     return value
 
 
 def _dtype_names(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
-        msg = f"{text!r} names no dtype; pass comma-separated names, e.g. float32,int64"
-        raise argparse.ArgumentTypeError(msg)
+        raise argparse.ArgumentTypeError(
+            f"{text!r} names no dtype; pass comma-separated names, e.g. float32,int64"
+        )
     return names
 
 
@@ -282,9 +406,6 @@ def _run(arguments: argparse.Namespace) -> int:
     if arguments.command == "report":
         return _run_report_command(as_json=bool(arguments.json))
     if arguments.command == "fuzz":
-        # Lazy: fuzzing imports Hypothesis, torch and the target; --help needs none of them.
-        from ._fuzz import fuzz_command
-
         return fuzz_command(
             arguments.target,
             max_examples=arguments.max_examples,
@@ -292,6 +413,7 @@ def _run(arguments: argparse.Namespace) -> int:
             dtypes=arguments.dtypes,
         )
     if arguments.command == "run":
+        # Lazy: the sanitizer imports torch; --help needs none of it.
         from ._run import run_command
 
         return run_command(

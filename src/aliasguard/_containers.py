@@ -19,15 +19,6 @@ from typing import Any, Final
 
 from ._annotation_compat import without_none
 
-__all__ = [
-    "Leaf",
-    "Node",
-    "compile_container",
-    "is_container_hint",
-    "rebuild",
-    "walk",
-]
-
 #: Container kinds.
 TUPLE: Final = "tuple"  # tuple[A, B]: fixed length
 SEQUENCE: Final = "sequence"  # list[A], tuple[A, ...]

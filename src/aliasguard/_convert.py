@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, cast, overload
 import numpy as np
 import torch
 
-from . import _messages, _torch_compat
+from . import _conversion_messages as messages, _torch_compat
 from ._dtypes import (
     CASTING_RULES,
     TORCH_DTYPE_BY_NUMPY,
@@ -46,8 +46,6 @@ from ._wrappers import (
 
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike, NDArray
-
-__all__ = ["own", "share"]
 
 #: Above this size `own()` copies with torch's multi-threaded copy into fresh memory backed by huge
 #: pages (`empty_host_tensor`); below it one clone has the least fixed cost.
@@ -146,23 +144,23 @@ def share(x: Any) -> Shared[Any]:
         return _share_tensor(x)
     if isinstance(x, np.ndarray):
         return _share_array(cast("NDArray[Any]", x))
-    raise ShareError(_messages.not_an_array("share", x), reason="type")
+    raise ShareError(messages.not_an_array("share", x), reason="type")
 
 
 def _share_array(array: np.ndarray[Any, Any]) -> Shared[torch.Tensor]:
     if isinstance(array, np.ma.MaskedArray):
-        raise ShareError(_messages.masked("share"), reason="masked")
+        raise ShareError(messages.masked_array("share"), reason="masked")
     info = info_from_numpy(array.dtype)
     if info is None:
-        raise ShareError(_messages.share_numpy_dtype(array.dtype), reason="dtype")
+        raise ShareError(messages.share_dtype_not_in_torch(array.dtype), reason="dtype")
     if not array.dtype.isnative:
-        raise ShareError(_messages.share_byte_order(array.dtype), reason="byte-order")
+        raise ShareError(messages.share_byte_order(array.dtype), reason="byte-order")
     if not array.flags.aligned:
-        raise ShareError(_messages.share_unaligned(array), reason="unaligned")
+        raise ShareError(messages.share_unaligned(array), reason="unaligned")
     if array.size == 0:
         aliasable = _canonical(_zero_strided(array), info)
     elif any(stride % array.itemsize for stride in array.strides):
-        raise ShareError(_messages.share_odd_strides(array), reason="strides")
+        raise ShareError(messages.share_odd_strides(array), reason="strides")
     else:
         aliasable = _canonical(_without_inert_negative_strides(array), info)
     if info.numpy is None:  # an ml_dtypes array: move the bits, then reinterpret in torch
@@ -185,7 +183,7 @@ def _without_inert_negative_strides(array: np.ndarray[Any, Any]) -> np.ndarray[A
     if any(
         stride < 0 and size > 1 for size, stride in zip(array.shape, array.strides, strict=True)
     ):
-        raise ShareError(_messages.share_negative_strides(array), reason="negative-strides")
+        raise ShareError(messages.share_negative_strides(array), reason="negative-strides")
     return array[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in array.strides)]
 
 
@@ -233,11 +231,11 @@ def _tensor_view(array: np.ndarray[Any, Any]) -> torch.Tensor:
 def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
     reason = _unshareable_tensor_reason(tensor)
     if reason is not None:
-        raise ShareError(_messages.share_tensor(tensor, reason), reason=reason)
+        raise ShareError(messages.share_unsupported_tensor(tensor, reason), reason=reason)
     info = info_from_torch(tensor.dtype)
     numpy_dtype = None if info is None else numpy_dtype_of(info)
     if info is None or numpy_dtype is None:
-        raise ShareError(_messages.share_torch_dtype(tensor.dtype, info), reason="dtype")
+        raise ShareError(messages.dtype_not_in_numpy(tensor.dtype, info), reason="dtype")
     try:
         if tensor.numel() == 0:
             # .numpy() of an empty tensor owns a buffer of its own, which could be made writable.
@@ -251,10 +249,10 @@ def _share_tensor(tensor: torch.Tensor) -> Shared[NDArray[Any]]:
         else:
             array = tensor.numpy()
     except (RuntimeError, TypeError) as error:  # tensor subclasses torch cannot export
-        raise ShareError(_messages.share_torch_refused(tensor, error), reason="torch") from error
+        raise ShareError(messages.share_torch_refused(tensor, error), reason="torch") from error
     if type(tensor) is not torch.Tensor and array.size and array.ctypes.data != tensor.data_ptr():
         # A subclass may override numpy() (or __torch_function__) to hand back a copy.
-        raise ShareError(_messages.share_subclass_copied(tensor), reason="torch")
+        raise ShareError(messages.share_subclass_copied(tensor), reason="torch")
     # The array's base is the tensor (or read-only bytes), which has no writable buffer, so NumPy
     # refuses to make this array, or any view of it, writable again.
     array.flags.writeable = False
@@ -383,23 +381,28 @@ def own(
                 set_value(owned, copy)
                 set_source(owned, None)
                 return owned
+    return _own_any(x, dtype, device, casting)
+
+
+def _own_any(x: object, dtype: object, device: object, casting: Casting) -> Owned[Any]:
+    """`own` past its fast path: any input, dtype, device and casting rule."""
     if casting not in CASTING_RULES:
-        raise ValueError(_messages.bad_casting(casting))
+        raise ValueError(messages.not_a_casting_rule(casting))
     x = unwrap(x)
     if isinstance(x, np.ndarray):
         return make_owned(_own_array(cast("NDArray[Any]", x), dtype, device, casting))
     if isinstance(x, torch.Tensor):
         if device is not None and _resolve_device(device).type != "cpu":
-            raise ConversionError(_messages.own_tensor_device(device), reason="device")
+            raise ConversionError(messages.own_device_for_tensor(device), reason="device")
         return make_owned(_own_tensor(x, dtype, casting))
-    raise ConversionError(_messages.not_an_array("own", x), reason="type")
+    raise ConversionError(messages.not_an_array("own", x), reason="type")
 
 
 def _target_info(dtype: object) -> DtypeInfo | None:
     try:
         return resolve_dtype(dtype)
     except (TypeError, ValueError):
-        raise ConversionError(_messages.bad_dtype(dtype), reason="dtype") from None
+        raise ConversionError(messages.not_a_dtype(dtype), reason="dtype") from None
 
 
 def _check_cast(
@@ -413,7 +416,7 @@ def _check_cast(
         # Only the byte order changes: name both orders, or the message reads float64 -> float64.
         native = source_dtype.newbyteorder("=")
         raise CastError(
-            _messages.cast_refused(
+            messages.cast_refused(
                 f"{source.name} ({source_dtype.str})",
                 f"{target.name} ({native.str})",
                 casting,
@@ -425,7 +428,7 @@ def _check_cast(
         )
     if not is_cast_allowed(source, target, casting):
         raise CastError(
-            _messages.cast_refused(
+            messages.cast_refused(
                 source.name, target.name, casting, weakest_rule_allowing(source, target)
             ),
             source=source.name,
@@ -438,12 +441,12 @@ def _own_array(
     array: np.ndarray[Any, Any], dtype: object, device: object, casting: Casting
 ) -> torch.Tensor:
     if isinstance(array, np.ma.MaskedArray):
-        raise ConversionError(_messages.masked("own"), reason="masked")
+        raise ConversionError(messages.masked_array("own"), reason="masked")
     target_device = _resolve_device(device)
     source = info_from_numpy(array.dtype)
     target = source if dtype is None else _target_info(dtype)
     if dtype is not None and target is None:
-        raise ConversionError(_messages.own_no_torch_dtype(dtype), reason="dtype")
+        raise ConversionError(messages.no_such_torch_dtype(dtype), reason="dtype")
     if source is None:
         # Only NumPy can cast from its own extra dtypes (longdouble...): let it, under the same rule.
         array, source = _cast_numpy_only(array, target, casting)
@@ -460,7 +463,7 @@ def _own_array(
                 raise  # the device exists and torch's message says how much memory was asked for
             except Exception as error:  # no such device in this torch build, or no backend module
                 raise ConversionError(
-                    _messages.device_unavailable(target_device, error), reason="device"
+                    messages.device_unavailable(target_device, error), reason="device"
                 ) from error
             result.copy_(source_tensor)
             return result
@@ -476,14 +479,12 @@ def _cast_numpy_only(
 ) -> tuple[np.ndarray[Any, Any], DtypeInfo]:
     target_numpy = None if target is None else target.numpy
     if target is None or array.dtype.kind not in "biufc":
-        raise ConversionError(_messages.own_numpy_dtype(array.dtype), reason="dtype")
+        raise ConversionError(messages.own_dtype_not_in_torch(array.dtype), reason="dtype")
     if target_numpy is None:
-        raise ConversionError(
-            _messages.own_numpy_only_cast(array.dtype, target.name), reason="dtype"
-        )
+        raise ConversionError(messages.numpy_only_cast(array.dtype, target.name), reason="dtype")
     if not np.can_cast(array.dtype, target_numpy, casting):
         raise CastError(
-            _messages.cast_refused(str(array.dtype), target.name, casting, "same_kind"),
+            messages.cast_refused(str(array.dtype), target.name, casting, "same_kind"),
             source=str(array.dtype),
             target=target.name,
             casting=casting,
@@ -497,9 +498,9 @@ def _resolve_device(device: object) -> torch.device:
     try:
         resolved = torch.device(cast("Any", device))
     except (RuntimeError, TypeError, ValueError):
-        raise ConversionError(_messages.bad_device(device), reason="device") from None
+        raise ConversionError(messages.not_a_device(device), reason="device") from None
     if resolved.type == "meta":  # a meta tensor holds no data: nothing would be owned
-        raise ConversionError(_messages.bad_device(device), reason="device")
+        raise ConversionError(messages.not_a_device(device), reason="device")
     return resolved
 
 
@@ -541,18 +542,18 @@ def _host_tensor(shape: tuple[int, ...], info: DtypeInfo) -> torch.Tensor:
 def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArray[Any]:
     reason = _unconvertible_tensor_reason(tensor)
     if reason is not None:
-        raise ConversionError(_messages.own_tensor(tensor, reason), reason=reason)
+        raise ConversionError(messages.own_unsupported_tensor(tensor, reason), reason=reason)
     if tensor.layout != torch.strided:
         tensor = tensor.to_dense()  # sparse and mkldnn: the dense copy is the NumPy value
     source = info_from_torch(tensor.dtype)
     if source is None:
-        raise ConversionError(_messages.share_torch_dtype(tensor.dtype, None), reason="dtype")
+        raise ConversionError(messages.dtype_not_in_numpy(tensor.dtype, None), reason="dtype")
     target = source if dtype is None else _target_info(dtype)
     if target is None:
-        raise ConversionError(_messages.own_no_numpy_dtype(dtype, None), reason="dtype")
+        raise ConversionError(messages.no_such_numpy_dtype(dtype, None), reason="dtype")
     numpy_dtype = numpy_dtype_of(target)
     if numpy_dtype is None:
-        raise ConversionError(_messages.own_no_numpy_dtype(target.name, target), reason="dtype")
+        raise ConversionError(messages.no_such_numpy_dtype(target.name, target), reason="dtype")
     _check_cast(source, target, casting)
     refuse_more_than_physical_memory(tuple(tensor.shape), numpy_dtype, numpy_dtype.itemsize)
     try:
@@ -560,7 +561,7 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
     except MemoryError:
         nbytes = tensor.numel() * numpy_dtype.itemsize
         raise MemoryError(
-            _messages.own_out_of_memory(tuple(tensor.shape), numpy_dtype, nbytes)
+            messages.own_out_of_memory(tuple(tensor.shape), numpy_dtype, nbytes)
         ) from None
     destination = _from_numpy(result if target.numpy is not None else result.view(target.storage))
     try:
@@ -576,7 +577,7 @@ def _own_tensor(tensor: torch.Tensor, dtype: object, casting: Casting) -> NDArra
             destination.copy_(detached)
     except (RuntimeError, NotImplementedError, TypeError, AssertionError) as error:
         # Tensor subclasses can refuse the copy in their own words (__torch_dispatch__).
-        raise ConversionError(_messages.own_torch_refused(tensor, error), reason="torch") from error
+        raise ConversionError(messages.own_torch_refused(tensor, error), reason="torch") from error
     return result
 
 

@@ -18,20 +18,6 @@ import torch
 if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
-__all__ = [
-    "CASTING_RULES",
-    "DTYPE_NAMES",
-    "Casting",
-    "DtypeInfo",
-    "info_from_numpy",
-    "info_from_torch",
-    "is_cast_allowed",
-    "ml_dtypes_module",
-    "numpy_dtype_of",
-    "resolve_dtype",
-    "weakest_rule_allowing",
-]
-
 Casting: TypeAlias = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
 #: From strictest to loosest: each rule allows everything the rules before it allow.
 CASTING_RULES: Final[tuple[Casting, ...]] = ("no", "equiv", "safe", "same_kind", "unsafe")
@@ -195,7 +181,7 @@ TORCH_DTYPE_BY_NUMPY: Final[Mapping[np.dtype[Any], torch.dtype]] = types.Mapping
 def ml_dtypes_module() -> types.ModuleType | None:
     """The ``ml_dtypes`` module when installed: it gives NumPy bfloat16 and the float8 types."""
     try:
-        import ml_dtypes
+        import ml_dtypes  # lazy: optional (the ml-dtypes extra)
     except ImportError:
         return None
     return ml_dtypes

@@ -11,15 +11,6 @@ error in the main process (its fields then keep their defaults).
 
 from __future__ import annotations
 
-__all__ = [
-    "AliasGuardError",
-    "AliasingError",
-    "AnnotationError",
-    "CastError",
-    "ConversionError",
-    "ShareError",
-]
-
 
 class AliasGuardError(Exception):
     """Base class of every error raised by aliasguard.

@@ -3,8 +3,9 @@
 Each example draws keyword arguments with `aliasguard.strategies.call_arguments` (inside
 `sanitize`, so that the borrows ``share()`` makes are tracked) and calls the function under
 ``@checked(exhaustive=True)``. Hypothesis shrinks every distinct failure to a small example, which
-is reported by its arguments' kinds, dtypes, shapes and layouts, never their data. The command line
-(``aliasguard fuzz module:function``) and `fuzz` (for test suites) share this module.
+is reported by its arguments' kinds, dtypes, shapes and layouts, never their data. `fuzz` (for
+test suites) raises the findings; the command line (``aliasguard fuzz module:function``, in
+`aliasguard._cli`) prints them, and both search with `run_fuzz`.
 
 Hypothesis is imported only when a fuzz run starts: ``import aliasguard`` stays light.
 """
@@ -12,15 +13,12 @@ Hypothesis is imported only when a fuzz run starts: ``import aliasguard`` stays 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import importlib.util
 import os
 import random
-import shutil
-import sys
 import traceback
 import typing
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,21 +31,12 @@ from ._errors import AliasGuardError, AliasingError, AnnotationError
 from ._numpy_locks import is_locked
 from ._optional import missing_extra
 from ._sanitizer import sanitize
-from ._temp_folders import make_process_folder
 from ._wrappers import MOVED, Owned, is_ndarray, is_shared, unwrap_unchecked
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
     from .strategies import DtypeSpec
-
-__all__ = ["FuzzError", "FuzzFinding", "fuzz", "fuzz_command", "random_seed", "run_fuzz"]
-
-#: Exit statuses of ``aliasguard fuzz``.
-EXIT_CLEAN: Final = 0
-EXIT_VIOLATION: Final = 1
-EXIT_USAGE: Final = 2  # argparse's status for bad arguments: an unloadable or unfuzzable target
-EXIT_EXCEPTION: Final = 3
 
 _PACKAGE_DIRECTORY: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: Frames in these libraries are skipped when saying where an unexpected exception was raised.
@@ -141,6 +130,18 @@ class FuzzError(AliasGuardError, AssertionError):
         self.function = function
         self.rule = rule
         self.findings = findings
+
+
+class ExitCalled(Exception):  # noqa: N818  # named for what the function did, as it is reported
+    """The fuzzed function called ``sys.exit()`` (or raised ``SystemExit``): reported as its own
+    exception, never taken for the end of the run."""
+
+    def __init__(self, code: object) -> None:
+        super().__init__(f"the function called sys.exit({code!r}) instead of returning")
+        self.code = code
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.code,))  # the code, not the message, rebuilds it
 
 
 def _raised_at(error: BaseException) -> str | None:
@@ -253,7 +254,7 @@ def _has_contract(function: Callable[..., Any]) -> bool:
 
 def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
     """The failures in what Hypothesis raised: one error, or a group of them (``flaky`` marked)."""
-    import hypothesis.errors
+    import hypothesis.errors  # lazy: Hypothesis is optional (the fuzz extra)
 
     # Read as a group by its members: BaseExceptionGroup, or its backport on Python 3.10.
     members: object = getattr(error, "exceptions", None)
@@ -271,13 +272,15 @@ def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
     return leaves
 
 
-def _require_hypothesis() -> None:
+def require_hypothesis() -> None:
+    """Raise the error naming the ``fuzz`` extra when Hypothesis is not installed."""
     if importlib.util.find_spec("hypothesis") is None:
-        why = "it draws and shrinks the arguments"
-        raise missing_extra("hypothesis", "aliasguard fuzzing", why)
+        raise missing_extra(
+            "hypothesis", "aliasguard fuzzing", "it draws and shrinks the arguments"
+        )
 
 
-def _seed_text(given: int | None, used: int, option: str) -> str:
+def seed_text(given: int | None, used: int, option: str) -> str:
     """``seed 0`` for a seed the caller chose; how to replay the run for one picked at random."""
     return f"seed {used}" if given is not None else f"seed {used}: replay with {option}{used}"
 
@@ -300,30 +303,14 @@ def run_fuzz(
     Raises:
         hypothesis.errors.InvalidArgument: the function cannot be fuzzed (see `fuzz`).
     """
-    _require_hypothesis()
+    require_hypothesis()
+    # Lazy: Hypothesis is optional (the fuzz extra), and the strategies import it.
     from hypothesis import HealthCheck, Phase, Verbosity, given, seed as seeded, settings
-    from hypothesis.errors import InvalidArgument
 
     from .strategies import call_arguments
 
     target = _unchecked(function)
-    name = _function_name(target)
-    count = typing.cast("object", max_examples)  # checked: callers without type checkers
-    if not isinstance(count, int) or count < 1:
-        msg = f"fuzz(max_examples={max_examples!r}) must be a positive int: pass e.g. 100."
-        raise InvalidArgument(msg)
-    if not _has_contract(target):
-        msg = (
-            f"fuzz() found no contract to check on {name}: none of its annotations uses Shared, "
-            "Owned or jaxtyping. Annotate its array parameters and return value first."
-        )
-        raise InvalidArgument(msg)
-    if not getattr(checked(target), "__aliasguard_checked__", False):
-        msg = (
-            "fuzz() cannot check contracts while ALIASGUARD_DISABLE is set: @checked returns "
-            "functions unchanged. Unset ALIASGUARD_DISABLE (or set it to 0) for the fuzz run."
-        )
-        raise InvalidArgument(msg)
+    _refuse_unfuzzable(target, max_examples)
     strategy = call_arguments(target, dtypes=dtypes, overrides=overrides)
 
     @settings(
@@ -367,21 +354,54 @@ def run_fuzz(
         with sanitize():
             test()
     except Exception as error:
-        findings = [
-            FuzzFinding(leaf, getattr(leaf, _EXAMPLE_ATTRIBUTE), flaky)
-            for leaf, flaky in _leaves(error)
-            if hasattr(leaf, _EXAMPLE_ATTRIBUTE)
-        ]
+        findings = _findings(error)
         if not findings:
             raise  # Hypothesis's own trouble (a health check, an unsatisfiable annotation)
-        for finding in findings:
-            delattr(finding.error, _EXAMPLE_ATTRIBUTE)
-            # Hypothesis's notes repeat the example with its data, which reports never show.
-            with contextlib.suppress(AttributeError):
-                del finding.error.__notes__
-        findings.sort(key=lambda finding: not finding.is_violation)
-        return tuple(findings)
+        return findings
     return ()
+
+
+def _refuse_unfuzzable(target: Callable[..., Any], max_examples: int) -> None:
+    """Refuse a run that cannot check anything: a bad count, no contract, or checks turned off.
+
+    Raises:
+        hypothesis.errors.InvalidArgument: with the reason and the fix.
+    """
+    from hypothesis.errors import InvalidArgument  # lazy: Hypothesis is optional (the fuzz extra)
+
+    count = typing.cast("object", max_examples)  # checked: callers without type checkers
+    if not isinstance(count, int) or count < 1:
+        raise InvalidArgument(
+            f"fuzz(max_examples={max_examples!r}) must be a positive int: pass e.g. 100."
+        )
+    if not _has_contract(target):
+        raise InvalidArgument(
+            f"fuzz() found no contract to check on {_function_name(target)}: none of its "
+            "annotations uses Shared, Owned or jaxtyping. Annotate its array parameters and "
+            "return value first."
+        )
+    if not getattr(checked(target), "__aliasguard_checked__", False):
+        raise InvalidArgument(
+            "fuzz() cannot check contracts while ALIASGUARD_DISABLE is set: @checked returns "
+            "functions unchanged. Unset ALIASGUARD_DISABLE (or set it to 0) for the fuzz run."
+        )
+
+
+def _findings(error: BaseException) -> tuple[FuzzFinding, ...]:
+    """The calls that failed in what a run raised, contract violations first; none when the
+    error is Hypothesis's own."""
+    findings = [
+        FuzzFinding(leaf, getattr(leaf, _EXAMPLE_ATTRIBUTE), flaky)
+        for leaf, flaky in _leaves(error)
+        if hasattr(leaf, _EXAMPLE_ATTRIBUTE)
+    ]
+    for finding in findings:
+        delattr(finding.error, _EXAMPLE_ATTRIBUTE)
+        # Hypothesis's notes repeat the example with its data, which reports never show.
+        with contextlib.suppress(AttributeError):
+            del finding.error.__notes__
+    findings.sort(key=lambda finding: not finding.is_violation)
+    return tuple(findings)
 
 
 def fuzz(
@@ -440,147 +460,25 @@ def fuzz(
         what = f"broke its contract ({type(first.error).__name__}, {first.rule} rule)"
     else:
         what = f"raised {first.rule}, an exception of its own"
-    message = (
-        f"fuzz(): {name} {what} on drawn arguments: fix the function or its annotations; the "
-        "shrunk failing examples follow, with each error's first line.\n"
-        f"{_summary(violations, len(findings) - violations)[:-1]} "
-        f"({_seed_text(seed, used_seed, 'seed=')})."
-        "\n\n" + "\n\n".join(finding.format() for finding in findings)
-    )
-    raise FuzzError(message, function=name, rule=first.rule, findings=findings) from first.error
+    raise FuzzError(
+        (
+            f"fuzz(): {name} {what} on drawn arguments: fix the function or its annotations; the "
+            "shrunk failing examples follow, with each error's first line.\n"
+            f"{findings_summary(violations, len(findings) - violations)[:-1]} "
+            f"({seed_text(seed, used_seed, 'seed=')})."
+            "\n\n" + "\n\n".join(finding.format() for finding in findings)
+        ),
+        function=name,
+        rule=first.rule,
+        findings=findings,
+    ) from first.error
 
 
-def _summary(violations: int, exceptions: int) -> str:
+def findings_summary(violations: int, exceptions: int) -> str:
+    """``found 2 contract violations and 1 unexpected exception.``"""
     parts: list[str] = []
     if violations:
         parts.append(f"{violations} contract violation{'s' if violations > 1 else ''}")
     if exceptions:
         parts.append(f"{exceptions} unexpected exception{'s' if exceptions > 1 else ''}")
     return "found " + " and ".join(parts) + "."
-
-
-# ----------------------------------------------------------------------------------------------
-# The command line
-
-
-class TargetError(Exception):
-    """``aliasguard fuzz`` cannot load the function it was given."""
-
-
-class ExitCalled(Exception):  # noqa: N818  # named for what the function did, as it is reported
-    """The fuzzed function called ``sys.exit()`` (or raised ``SystemExit``): reported as its own
-    exception, never taken for the end of the run."""
-
-    def __init__(self, code: object) -> None:
-        super().__init__(f"the function called sys.exit({code!r}) instead of returning")
-        self.code = code
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.code,))  # the code, not the message, rebuilds it
-
-
-def load_target(text: str) -> Callable[..., Any]:
-    """The function named by ``module:qualified.name``, imported as ``python -m`` would find it.
-
-    Raises:
-        TargetError: the text is malformed, the module cannot be imported, or the name is missing
-            or not callable.
-    """
-    module_name, separator, qualified_name = text.partition(":")
-    if not separator or not module_name or not qualified_name:
-        msg = (
-            f"cannot fuzz {text!r}: the target is MODULE:FUNCTION, e.g. "
-            "examples.pipeline:normalize. Name the module, a colon, then the function."
-        )
-        raise TargetError(msg)
-    # As `python -m` does, so that modules in the current directory are found.
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        found: object = importlib.import_module(module_name)
-    except (Exception, SystemExit) as error:  # a module that calls sys.exit() or parses argv
-        msg = (
-            f"cannot fuzz {text!r}: importing {module_name} failed ({type(error).__name__}: "
-            f"{error}). Check the module name, and that its directory is on PYTHONPATH."
-        )
-        raise TargetError(msg) from error
-    for part in qualified_name.split("."):
-        try:
-            found = getattr(found, part)
-        except AttributeError:
-            msg = (
-                f"cannot fuzz {text!r}: {module_name} has no attribute {qualified_name!r}. "
-                "Check the function's name (methods as Class.method)."
-            )
-            raise TargetError(msg) from None
-    if not callable(found):
-        kind = type(found).__name__
-        article = "an" if kind[:1].lower() in "aeiou" else "a"
-        msg = (
-            f"cannot fuzz {text!r}: {module_name}.{qualified_name} is {article} {kind}, not a "
-            "function. Name a function (or a Class.method) after the colon."
-        )
-        raise TargetError(msg)
-    return found
-
-
-@contextlib.contextmanager
-def _hypothesis_files_in_a_temp_folder() -> Generator[None, None, None]:
-    """Point Hypothesis's storage (its constants and character caches) away from the cwd.
-
-    The run asks for no example database, yet Hypothesis still writes caches under ``./.hypothesis``;
-    a command run in someone's project must leave nothing there.
-    """
-    from hypothesis import configuration
-
-    folder = make_process_folder("fuzz")
-    configuration.set_hypothesis_home_dir(folder)
-    try:
-        yield
-    finally:
-        configuration.set_hypothesis_home_dir(None)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def fuzz_command(
-    target: str, *, max_examples: int, seed: int | None, dtypes: list[str] | None
-) -> int:
-    """Run ``aliasguard fuzz``: print the findings to stdout, problems to stderr.
-
-    Returns:
-        0 when no call failed in ``max_examples`` examples; 1 when a contract was broken; 3 when
-        the function only raised exceptions of its own; 2 when the target cannot be fuzzed.
-    """
-    try:
-        _require_hypothesis()
-    except ImportError as error:
-        sys.stderr.write(f"aliasguard fuzz: {error}\n")
-        return EXIT_USAGE
-    from hypothesis.errors import HypothesisException
-
-    used_seed = random_seed() if seed is None else seed
-    try:
-        with _hypothesis_files_in_a_temp_folder():
-            function = load_target(target)
-            findings = run_fuzz(function, max_examples=max_examples, seed=used_seed, dtypes=dtypes)
-    except TargetError as error:
-        sys.stderr.write(f"aliasguard fuzz: {error}\n")
-        return EXIT_USAGE
-    except (HypothesisException, TypeError) as error:  # InvalidArgument is both
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        sys.stderr.write(f"aliasguard fuzz: cannot fuzz {target}: {first_line}\n")
-        return EXIT_USAGE
-    if not findings:
-        sys.stdout.write(
-            f"aliasguard fuzz {target}: no contract violation or unexpected exception in up to "
-            f"{max_examples} examples (seed {used_seed}).\n"
-        )
-        return EXIT_CLEAN
-    violations = sum(1 for finding in findings if finding.is_violation)
-    sys.stdout.write(
-        f"aliasguard fuzz {target}: {_summary(violations, len(findings) - violations)[:-1]} "
-        f"({_seed_text(seed, used_seed, '--seed ')}).\n\n"
-        + "\n\n".join(finding.format() for finding in findings)
-        + "\n"
-    )
-    return EXIT_VIOLATION if violations else EXIT_EXCEPTION

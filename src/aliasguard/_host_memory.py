@@ -21,9 +21,7 @@ from typing import Final
 
 import torch
 
-from . import _messages
-
-__all__ = ["HUGE_PAGE_MIN_BYTES", "empty_host_tensor", "refuse_more_than_physical_memory"]
+from ._conversion_messages import own_out_of_memory
 
 #: Smaller allocations gain nothing from huge pages (NumPy asks from 4 MiB up).
 HUGE_PAGE_MIN_BYTES: Final = 1 << 22
@@ -70,7 +68,7 @@ def refuse_more_than_physical_memory(shape: tuple[int, ...], dtype: object, item
     """
     nbytes = math.prod(shape) * itemsize
     if _PHYSICAL_MEMORY is not None and nbytes > _PHYSICAL_MEMORY:
-        raise MemoryError(_messages.own_out_of_memory(shape, dtype, nbytes, _PHYSICAL_MEMORY))
+        raise MemoryError(own_out_of_memory(shape, dtype, nbytes, _PHYSICAL_MEMORY))
 
 
 def _ask_for_huge_pages(address: int, nbytes: int) -> None:
@@ -97,7 +95,7 @@ def empty_host_tensor(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tenso
         tensor = torch.empty(shape, dtype=dtype)
     except RuntimeError:  # with a valid shape and dtype, only the allocation can fail
         nbytes = math.prod(shape) * dtype.itemsize
-        raise MemoryError(_messages.own_out_of_memory(shape, dtype, nbytes)) from None
+        raise MemoryError(own_out_of_memory(shape, dtype, nbytes)) from None
     if tensor.nbytes >= HUGE_PAGE_MIN_BYTES:
         _ask_for_huge_pages(tensor.data_ptr(), tensor.nbytes)
     return tensor

@@ -20,8 +20,6 @@ from typing import Any
 from ._annotations import involves_contract, resolved_hints
 from ._checking import checked
 
-__all__ = ["ImportHook", "install_import_hook"]
-
 
 def _contract_hints(function: Callable[..., Any]) -> bool | str:
     """True when the annotations use our contracts, False when not, or why they cannot be read."""
@@ -255,11 +253,10 @@ def install_import_hook(packages: str | Iterable[str], *, exhaustive: bool = Fal
     names = packages.split(",") if isinstance(packages, str) else list(packages)
     cleaned = tuple(name.strip() for name in names if name.strip())
     if not cleaned:
-        msg = (
+        raise ValueError(
             "install_import_hook() got no package names: nothing would be checked. "
             "Pass a package name such as 'my_pipeline', or a list of them."
         )
-        raise ValueError(msg)
     hook = ImportHook(cleaned, exhaustive=exhaustive)
     hook.install()
     return hook

@@ -21,30 +21,11 @@ import torch
 
 from ._annotation_compat import (
     is_class,
-    is_jaxtyping_annotation,
+    is_jaxtyping_annotation as is_jaxtyping_annotation,  # noqa: PLC0414  # re-exported: the strategies import it from here
     ndarray_scalar_type,
     union_members,
 )
-
-__all__ = [
-    "ANONYMOUS",
-    "BROADCAST_FIXED",
-    "BROADCAST_NAMED",
-    "BROADCAST_SYMBOLIC",
-    "FIXED",
-    "NAMED",
-    "SYMBOLIC",
-    "ArraySpec",
-    "SymbolicAxisError",
-    "is_jaxtyping_annotation",
-    "numpy_dtype_name",
-    "shape_memo_entry",
-    "shape_memo_stack",
-    "sizes_of_entry",
-    "spec_of",
-    "symbolic_names",
-    "symbolic_size",
-]
+from ._wrappers import runtime_class
 
 # Dimension kinds, as small ints for the per-call loop.
 NAMED: Final = 0
@@ -110,7 +91,8 @@ def _jaxtyping_name_of_torch_dtype(dtype: torch.dtype) -> str:
 def _compile_dims(
     dims: tuple[Any, ...],
 ) -> tuple[tuple[Dim, ...], Variadic | None, tuple[Dim, ...]]:
-    from jaxtyping import _array_types as parsed  # private: the dimension classes
+    # Lazy: `import aliasguard` leaves jaxtyping unimported. Private: the dimension classes.
+    from jaxtyping import _array_types as parsed
 
     prefix: list[Dim] = []
     suffix: list[Dim] = []
@@ -129,18 +111,16 @@ def _compile_dims(
             target.append((BROADCAST_SYMBOLIC if dim.broadcastable else SYMBOLIC, dim.elem))
         elif isinstance(dim, parsed._NamedDim):
             if dim.treepath:
-                msg = (
+                raise TypeError(
                     f"@checked does not support jaxtyping's tree-path dimensions (?{dim.name}): "
                     "they depend on jaxtyping's PyTree context. Use a plain named dimension."
                 )
-                raise TypeError(msg)
             target.append((BROADCAST_NAMED if dim.broadcastable else NAMED, dim.name))
         else:
-            msg = (
+            raise TypeError(
                 f"@checked cannot read the jaxtyping dimension {dim!r}: this jaxtyping version "
                 "has a dimension kind aliasguard does not know. Please report it."
             )
-            raise TypeError(msg)
     return tuple(prefix), variadic, tuple(suffix)
 
 
@@ -155,13 +135,10 @@ def _array_class(annotation: object) -> type | tuple[type, ...]:
             found = _array_class(member)
             classes.extend(found if isinstance(found, tuple) else (found,))
         return tuple(classes)
-    from ._wrappers import runtime_class
-
     candidate = runtime_class(annotation)
     if is_class(candidate):
         return candidate
-    msg = f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor."
-    raise TypeError(msg)
+    raise TypeError(f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor.")
 
 
 def _scalar_names_of(annotation: object) -> frozenset[str] | None:
@@ -195,7 +172,8 @@ def spec_of(annotation: object) -> ArraySpec:
             members = tuple(spec_of(member) for member in union)
             name = " | ".join(member.description for member in members)
         return ArraySpec(annotation, array_class, None, names, None, None, (), name, members)
-    from jaxtyping import _array_types as parsed  # private: the any-dtype sentinel
+    # Lazy: `import aliasguard` leaves jaxtyping unimported. Private: the any-dtype sentinel.
+    from jaxtyping import _array_types as parsed
 
     dtypes: Any = getattr(annotation, "dtypes", None)
     if dtypes is parsed._any_dtype or dtypes is None:
@@ -274,24 +252,27 @@ def symbolic_size(expression: str, sizes: dict[str, Any], arguments: dict[str, A
     """
     if "{" in expression:
         if arguments is None:
-            msg = f"axis {expression} names arguments, and there are none here"
-            raise SymbolicAxisError(msg)
+            raise SymbolicAxisError(f"axis {expression} names arguments, and there are none here")
         try:
             expression = eval("f" + repr(expression), dict(arguments))
         except NameError as error:
-            msg = f"axis {expression} names {error.name!r}, which is not an argument"
-            raise SymbolicAxisError(msg) from None
+            raise SymbolicAxisError(
+                f"axis {expression} names {error.name!r}, which is not an argument"
+            ) from None
         except Exception as error:
-            msg = f"axis {expression} cannot be filled in ({type(error).__name__}: {error})"
-            raise SymbolicAxisError(msg) from None
+            raise SymbolicAxisError(
+                f"axis {expression} cannot be filled in ({type(error).__name__}: {error})"
+            ) from None
     try:
         return eval(expression, {"__builtins__": builtins}, sizes)
     except NameError:
-        msg = f"axis {expression} refers to an axis no earlier argument bound"
-        raise SymbolicAxisError(msg) from None
+        raise SymbolicAxisError(
+            f"axis {expression} refers to an axis no earlier argument bound"
+        ) from None
     except Exception as error:  # the expression's own failure: n//k with k == 0
-        msg = f"axis {expression} cannot be evaluated ({type(error).__name__}: {error})"
-        raise SymbolicAxisError(msg) from None
+        raise SymbolicAxisError(
+            f"axis {expression} cannot be evaluated ({type(error).__name__}: {error})"
+        ) from None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,8 +27,6 @@ import numpy as np
 
 from ._wrappers import Shared, make_shared
 
-__all__ = ["kept_view", "lend_read_only", "read_only_view", "same_geometry"]
-
 _Array = np.ndarray[Any, Any]
 
 #: (the root, the lent wrapper, a weak reference to the array). A plain tuple: the generated call

@@ -17,8 +17,6 @@ import torch
 from . import _torch_compat
 from ._wrappers import unwrap
 
-__all__ = ["MAX_NUMPY_DIMS", "MAX_OVERLAP_WORK", "Extent", "extent_of", "shares_memory"]
-
 #: Work bound handed to ``np.shares_memory``. Past it the answer is "may overlap" (True). The solver
 #: needs at most a few thousand steps for the strides of real views; adversarial ones can take seconds.
 MAX_OVERLAP_WORK: Final = 100_000
@@ -91,11 +89,10 @@ def extent_of(value: np.ndarray[Any, Any] | torch.Tensor) -> Extent:
         address = value.__array_interface__["data"][0]
         return _extent_from_layout(_HOST, address, value.shape, value.strides, value.itemsize)
     if value.layout != torch.strided:
-        msg = (
+        raise TypeError(
             f"extent_of() needs a strided tensor, got layout {value.layout}: non-strided tensors "
             "have several buffers. Pass each of them instead."
         )
-        raise TypeError(msg)
     key = _device_key(value)
     if value.device.type == "meta":
         return Extent(key, 0, 0, tuple(value.shape), tuple(value.stride()), value.element_size())
@@ -149,11 +146,10 @@ def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
         if components == [value]:
             return [value]  # opaque layout (nested, mkldnn): compared by device only
         return [buffer for component in components for buffer in _buffers(component)]
-    msg = (
+    raise TypeError(
         f"shares_memory() takes NumPy arrays, torch tensors or Shared/Owned wrappers, got "
         f"{type(value).__name__}: only those have memory to compare. Convert it with np.asarray first."
     )
-    raise TypeError(msg)
 
 
 def _is_opaque(value: np.ndarray[Any, Any] | torch.Tensor) -> bool:

@@ -20,8 +20,6 @@ from typing import Any, Final, final
 
 import numpy as np
 
-__all__ = ["Locks", "held_locks", "is_locked", "is_read_only_refusal", "release_everything"]
-
 _Array = np.ndarray[Any, Any]
 
 #: NumPy's refusals of a write into a read-only array (item assignment, ufunc out=, sort, put,

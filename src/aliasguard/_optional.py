@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["missing_extra"]
-
 #: The pip extra that brings each optional module.
 EXTRA_OF: Final = {"hypothesis": "fuzz", "ml_dtypes": "ml-dtypes"}
 
@@ -22,8 +20,8 @@ def missing_extra(module: str, needed_by: str, why: str) -> ModuleNotFoundError:
     ``ImportError`` treat it as the missing module it is.
     """
     extra = EXTRA_OF[module]
-    message = (
+    return ModuleNotFoundError(
         f"{needed_by} needs {module}, which is not installed: {why}. Install the {extra!r} "
-        f"extra: pip install 'aliasguard[{extra}]'"
+        f"extra: pip install 'aliasguard[{extra}]'",
+        name=module,
     )
-    return ModuleNotFoundError(message, name=module)

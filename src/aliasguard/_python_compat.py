@@ -6,8 +6,6 @@ explain NumPy's refusal of a write into a borrowed array.
 
 from __future__ import annotations
 
-__all__ = ["add_note"]
-
 
 def add_note(error: BaseException, note: str) -> None:
     """``error.add_note(note)``; on Python 3.10, the note is kept and shown by hand.

@@ -39,6 +39,7 @@ from typing import IO, Any, Literal, TypeAlias
 import numpy as np
 import torch
 
+from ._memory import shares_memory
 from ._report_cases import (
     INPUTS_BY_NAME,
     ROUTES_BY_NAME,
@@ -48,17 +49,6 @@ from ._report_cases import (
     Route,
     planned_cells,
 )
-
-__all__ = [
-    "CellResult",
-    "Outcome",
-    "Report",
-    "ReportError",
-    "measure_cell",
-    "run_report",
-    "same_values",
-    "worker_main",
-]
 
 Outcome: TypeAlias = Literal["shares", "copies", "raises", "crashed", "timed out"]
 
@@ -142,35 +132,6 @@ class CellResult:
 def _first_line(text: object) -> str:
     lines = str(text).strip().splitlines()
     return lines[0].strip() if lines else ""
-
-
-def _byte_range(value: ArrayOrTensor) -> tuple[int, int]:
-    """The half-open range of addresses `value` can touch, from its start, shape and strides."""
-    if isinstance(value, torch.Tensor):
-        start = value.data_ptr()
-        itemsize = value.element_size()
-        shape = tuple(value.shape)
-        strides = tuple(stride * itemsize for stride in value.stride())
-    else:
-        start = value.ctypes.data
-        itemsize = value.itemsize
-        shape = value.shape
-        strides = value.strides
-    if 0 in shape:
-        return start, start
-    low = start + sum(
-        stride * (size - 1) for size, stride in zip(shape, strides, strict=True) if stride < 0
-    )
-    high = start + sum(
-        stride * (size - 1) for size, stride in zip(shape, strides, strict=True) if stride > 0
-    )
-    return low, high + itemsize
-
-
-def _shares_memory(first: ArrayOrTensor, second: ArrayOrTensor) -> bool:
-    first_low, first_high = _byte_range(first)
-    second_low, second_high = _byte_range(second)
-    return first_low < second_high and second_low < first_high
 
 
 def _leaves(nested: object) -> list[object]:
@@ -293,7 +254,7 @@ def measure_cell(route: Route, case: InputCase) -> CellResult:
                 error_message=_first_line(error),
                 hazards=tuple(_warning_text(warning) for warning in caught),
             )
-    shares = _shares_memory(source, result)
+    shares = shares_memory(source, result)
     hazards = [_warning_text(warning) for warning in caught]
     hazards += _observed_hazards(source, result, shares)
     return CellResult(

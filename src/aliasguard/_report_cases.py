@@ -26,19 +26,6 @@ from numpy.typing import NDArray
 
 from ._convert import own, share
 
-__all__ = [
-    "INPUTS",
-    "INPUTS_BY_NAME",
-    "ROUTES",
-    "ROUTES_BY_NAME",
-    "ArrayOrTensor",
-    "CellKey",
-    "InputCase",
-    "Library",
-    "Route",
-    "planned_cells",
-]
-
 Library: TypeAlias = Literal["numpy", "torch"]
 ArrayOrTensor: TypeAlias = "NDArray[Any] | torch.Tensor"
 CellKey: TypeAlias = tuple[str, str]

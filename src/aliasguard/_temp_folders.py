@@ -17,8 +17,6 @@ import time
 from pathlib import Path
 from typing import Final
 
-__all__ = ["make_process_folder", "remove_stale_folders"]
-
 #: Folders named before names carried a process id are removed once empty and this old (seconds).
 _UNNAMED_STALE_AFTER: Final = 24 * 3600
 

@@ -11,28 +11,11 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 import torch
-from torch._ops import OpOverload
+from torch._ops import OpOverload as OpOverload  # noqa: PLC0414  # re-exported: the sanitizer types its hooks with it
 from torch._subclasses.fake_tensor import FakeTensor
 from torch.utils._python_dispatch import (
     _get_current_dispatch_mode_stack,  # pyright: ignore[reportPrivateUsage]
 )
-
-__all__ = [
-    "OpOverload",
-    "TorchDispatchMode",
-    "component_tensors",
-    "dispatch_mode_stack",
-    "from_numpy",
-    "has_internal_overlap",
-    "is_fake",
-    "memory_problem",
-    "never_compiled",
-    "op_name",
-    "storage_has_other_tensors",
-    "version_counter",
-    "wrapped_tensors",
-    "written_arguments",
-]
 
 #: ``torch.from_numpy``, typed: torch's stubs leave its parameter unannotated.
 from_numpy = cast("Callable[[np.ndarray[Any, Any]], torch.Tensor]", torch.from_numpy)  # pyright: ignore[reportUnknownMemberType]
@@ -177,7 +160,7 @@ def never_compiled(function: Callable[..., object]) -> bool:
     without the C entry point (before 2.6) return False: the caller then keeps torch's wrapper.
     """
     try:
-        from torch._C._dynamo import eval_frame
+        from torch._C._dynamo import eval_frame  # lazy: absent before torch 2.6 (see above)
     except ImportError:
         return False
     set_strategy = getattr(eval_frame, "set_code_exec_strategy", None)

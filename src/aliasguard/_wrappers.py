@@ -26,8 +26,6 @@ from ._annotation_compat import is_class, is_jaxtyping_annotation, resolve_alias
 from ._errors import AliasingError
 from ._torch_compat import storage_has_other_tensors
 
-__all__ = ["Owned", "Shared", "is_owned", "is_shared"]
-
 A_co = TypeVar("A_co", bound="np.ndarray[Any, Any] | torch.Tensor", covariant=True)
 
 
@@ -123,8 +121,8 @@ class Shared(Generic[A_co]):
     def __init__(self, value: A_co, source: object = None) -> None:
         _refuse_reinitialisation(self)
         _require_array(value, type(self).__name__)
-        _set_value(self, value)
-        _set_source(self, source)
+        set_value(self, value)
+        set_source(self, source)
         if _wrapper_hook is not None:
             _wrapper_hook(self)
 
@@ -184,7 +182,7 @@ class Shared(Generic[A_co]):
 
     def __deepcopy__(self, memo: dict[int, object]) -> Shared[A_co]:
         fresh = copy.deepcopy(self.value, memo)
-        return _make_owned(fresh) if type(self) is Owned else _make_shared(fresh, None)
+        return _make_owned(fresh) if type(self) is Owned else make_shared(fresh, None)
 
     def __reduce__(self) -> tuple[object, ...]:
         # An unpickled value is fresh memory: it aliases nothing, whatever it did before.
@@ -241,27 +239,32 @@ class Owned(Shared[A_co]):
             # same storage. Autograd keeps such an alias of an op's output for backward, which
             # is not the user's alias.
             if base is None and tensor.grad_fn is None and storage_has_other_tensors(tensor):
-                msg = (
+                raise AliasingError(
                     "Owned() got a tensor whose storage another tensor also holds (a view of it, "
                     "a .detach() or .data alias, or an array from .numpy()): an Owned value must "
                     f"not alias anything. Wrap a same-library copy, {_SAME_LIBRARY_COPY['tensor']}, "
-                    "or cross to NumPy with aliasguard.own(value), or share(...) to borrow it."
+                    "or cross to NumPy with aliasguard.own(value), or share(...) to borrow it.",
+                    function="Owned()",
+                    parameter="value",
+                    rule="freshness",
                 )
-                raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
         if base is not None:
-            msg = (
+            raise AliasingError(
                 f"Owned() got a view of another object's memory (its base is a "
                 f"{type(base).__name__}): an Owned value must not alias anything. Wrap a "
                 f"same-library copy, {_SAME_LIBRARY_COPY[library]}, or cross to "
-                f"{_OTHER_LIBRARY[library]} with aliasguard.own(value), or share(...) to borrow it."
+                f"{_OTHER_LIBRARY[library]} with aliasguard.own(value), or share(...) to borrow it.",
+                function="Owned()",
+                parameter="value",
+                rule="freshness",
             )
-            raise AliasingError(msg, function="Owned()", parameter="value", rule="freshness")
-        _set_value(self, value)
-        _set_source(self, None)
+        set_value(self, value)
+        set_source(self, None)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
-        msg = "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
-        raise TypeError(msg)
+        raise TypeError(
+            "Owned is final: its guarantee (nothing else holds this memory) cannot be extended."
+        )
 
 
 #: What ``Owned(view)``'s refusal suggests for a copy that stays in the value's own library.
@@ -308,21 +311,21 @@ def set_wrapper_hook(hook: Callable[[Shared[Any]], None] | None) -> None:
 
 
 # The slots' own descriptors write past the __setattr__ that forbids reassignment.
-_set_value: Callable[[object, object], None] = Shared.__dict__["_value"].__set__
-_set_source: Callable[[object, object], None] = Shared.__dict__["_source"].__set__
-_new_object: Callable[[type], Any] = object.__new__
+set_value: Callable[[object, object], None] = Shared.__dict__["_value"].__set__
+set_source: Callable[[object, object], None] = Shared.__dict__["_source"].__set__
+new_wrapper: Callable[[type], Any] = object.__new__
 
 
-def _make_shared(value: Any, source: object) -> Shared[Any]:
+def make_shared(value: Any, source: object) -> Shared[Any]:
     """Wrap without validation: the converters' hot path, for values they made themselves."""
-    wrapper: Shared[Any] = _new_object(Shared)
-    _set_value(wrapper, value)
-    _set_source(wrapper, source)
+    wrapper: Shared[Any] = new_wrapper(Shared)
+    set_value(wrapper, value)
+    set_source(wrapper, source)
     return wrapper
 
 
 def _make_shared_unpickled(value: Any) -> Shared[Any]:
-    return _make_shared(value, None)
+    return make_shared(value, None)
 
 
 def _make_owned_array(reduced: tuple[Any, ...]) -> Owned[Any]:
@@ -335,16 +338,13 @@ def _make_owned_array(reduced: tuple[Any, ...]) -> Owned[Any]:
 
 def _make_owned(value: Any) -> Owned[Any]:
     """Wrap without validation: for values the converters just allocated."""
-    wrapper: Owned[Any] = _new_object(Owned)
-    _set_value(wrapper, value)
-    _set_source(wrapper, None)
+    wrapper: Owned[Any] = new_wrapper(Owned)
+    set_value(wrapper, value)
+    set_source(wrapper, None)
     return wrapper
 
 
-make_shared: Final = _make_shared
-new_wrapper: Final[Callable[[type], Any]] = _new_object
-set_value: Final[Callable[[object, object], None]] = _set_value
-set_source: Final[Callable[[object, object], None]] = _set_source
+# Pickles of Owned tensors name _make_owned (see Shared.__reduce__), so that name stays.
 make_owned: Final = _make_owned
 
 
@@ -360,19 +360,11 @@ def unwrap_unchecked(handle: Shared[Any]) -> Any:
     return handle._value  # pyright: ignore[reportPrivateUsage]
 
 
-def move_out(handle: Shared[Any]) -> Any:
-    """Take the value out of ``handle``, leaving it invalid: the caller's side of a move."""
-    value = handle.value
-    _set_value(handle, MOVED)
-    return value
-
-
 def _refuse_change(wrapper: Shared[Any], name: str, verb: str) -> NoReturn:
-    msg = (
+    raise AttributeError(
         f"{type(wrapper).__name__}.{name} cannot be {verb}: a wrapper's value is fixed for its "
         "lifetime so its aliasing claim stays true. Wrap the new value in a new wrapper instead."
     )
-    raise AttributeError(msg)
 
 
 def _refuse_reinitialisation(wrapper: Shared[Any]) -> None:
@@ -382,21 +374,19 @@ def _refuse_reinitialisation(wrapper: Shared[Any]) -> None:
 
 
 def _raise_moved(handle: Shared[Any]) -> NoReturn:
-    msg = (
+    raise AliasingError(
         f"this {type(handle).__name__} handle was moved into a function's Owned parameter and is "
         "no longer valid: the callee now owns the memory. Use the handle the function returned, or "
         "pass own(x.value) to keep a copy."
     )
-    raise AliasingError(msg)
 
 
 def _require_array(value: object, kind: str) -> None:
     if not isinstance(value, np.ndarray | torch.Tensor):
-        msg = (
+        raise TypeError(
             f"{kind}() wraps an np.ndarray or a torch.Tensor, got {type(value).__name__}: only "
             "those have memory whose aliasing can be tracked. Convert with np.asarray() first."
         )
-        raise TypeError(msg)
 
 
 def is_ndarray(value: object) -> TypeIs[np.ndarray[Any, Any]]:
@@ -457,11 +447,10 @@ def _payload_check(payload: object) -> object:
     if members is not None:
         return tuple(_payload_check(member) for member in members)
     if _array_class_of(payload) is None:
-        msg = (
+        raise TypeError(
             f"{payload!r} cannot be wrapped: Shared[...] and Owned[...] take np.ndarray, "
             "torch.Tensor, a jaxtyping annotation of one (Float[Tensor, 'b c']) or a union of them."
         )
-        raise TypeError(msg)
     if is_class(payload):
         return payload  # a class, jaxtyping's included: isinstance checks it whole
     # np.ndarray[...] / NDArray[...] aliases are not isinstance-able: check their class.
@@ -499,11 +488,10 @@ class _CheckableMeta(type):
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         wrapper = cls._origin(*args, **kwargs)
         if not isinstance(wrapper, cls):
-            msg = (
+            raise TypeError(
                 f"{cls!r} got a value that does not match its annotation "
                 f"({wrapper!r}). Pass a value of the annotated type, dtype, shape."
             )
-            raise TypeError(msg)
         return wrapper
 
     def __repr__(cls) -> str:
@@ -537,8 +525,9 @@ def watch_checkable_classes(watcher: Callable[[type], None]) -> None:
 def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
     if isinstance(payload, tuple):
         count = len(typing.cast("tuple[object, ...]", payload))
-        msg = f"{origin.__name__}[...] takes one annotation, got {count}: wrap one value."
-        raise TypeError(msg)
+        raise TypeError(
+            f"{origin.__name__}[...] takes one annotation, got {count}: wrap one value."
+        )
     key: tuple[type, object] = (origin, None)
     try:
         key = (origin, _cache_key(payload))

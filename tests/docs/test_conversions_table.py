@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ import pytest
 import torch
 
 from aliasguard._report_cases import INPUTS_BY_NAME
+from helpers import run_aliasguard
 from versions import installed
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "conversions.md"
@@ -41,13 +40,8 @@ _HAZARD_WORDS = {
 
 def measure() -> dict[str, Any]:
     """``aliasguard report --json`` on this installation, parsed."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "aliasguard", "report", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=REPORT_TIMEOUT_SECONDS,
-        check=True,
-    )
+    completed = run_aliasguard("report", "--json", timeout=REPORT_TIMEOUT_SECONDS)
+    completed.check_returncode()
     data: dict[str, Any] = json.loads(completed.stdout)
     return data
 

@@ -34,6 +34,7 @@ from aliasguard.strategies import (
     call_arguments,
     from_annotation,
 )
+from helpers import subscript
 
 # For find(): the first example found, unshrunk (these tests ask whether one exists at all).
 FIRST_FOUND = settings(database=None, max_examples=1000, phases=[Phase.generate])
@@ -47,11 +48,6 @@ ARRAY_TYPES: dict[str, object] = {
     "either": np.ndarray | Tensor,
 }
 WRAPPERS: dict[str, object] = {"bare": None, "shared": Shared, "owned": Owned}
-
-
-def subscript(generic: Any, item: object) -> Any:
-    """``generic[item]`` for annotations built at run time, which static checkers cannot follow."""
-    return generic[item]
 
 
 def payload(argument: Any) -> Any:

@@ -37,6 +37,7 @@ from aliasguard import (
     share,
 )
 from aliasguard.strategies import arrays, tensors
+from helpers import subscript
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -62,11 +63,6 @@ SHAREABLE_ARRAY_LAYOUTS = ("contiguous", "strided", "fortran", "zero-strides", "
 # share() and own() on a value whose library is drawn at run time (their overloads need it known).
 share_any: Callable[[Any], Shared[Any]] = share
 own_any: Callable[[Any], Owned[Any]] = own
-
-
-def subscript(generic: Any, item: object) -> Any:
-    """``generic[item]`` for annotations built at run time, which static checkers cannot follow."""
-    return generic[item]
 
 
 def annotation(category: str, library: str, dims: str) -> Any:

@@ -20,6 +20,7 @@ import aliasguard
 from aliasguard import ShareError, own, share, shares_memory
 from aliasguard.strategies import ARRAY_DTYPES, ARRAY_LAYOUTS, arrays, tensors
 from dtype_names import numpy_dtype_named
+from helpers import address
 
 MUTATION = settings(max_examples=150, deadline=None)
 INTEGER_OF_SIZE = {1: torch.int8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
@@ -34,12 +35,6 @@ WRITABLE_SHAREABLE = tuple(
 class _Interface:
     def __init__(self, interface: dict[str, object]) -> None:
         self.__array_interface__ = interface
-
-
-def address(value: npt.NDArray[Any] | torch.Tensor) -> int:
-    if isinstance(value, torch.Tensor):
-        return value.data_ptr()
-    return int(value.ctypes.data)
 
 
 def byte_strides(value: npt.NDArray[Any] | torch.Tensor) -> tuple[int, ...]:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import subprocess
-import sys
-import textwrap
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -35,6 +32,7 @@ from aliasguard.strategies import (
     tensors,
 )
 from dtype_names import numpy_dtype_named
+from helpers import run_python
 
 ROUND_TRIP = settings(max_examples=200, deadline=None)
 
@@ -232,21 +230,6 @@ def test_every_dtype_own_converts_is_drawn() -> None:
     assert set(ARRAY_DTYPES) <= set(TENSOR_DTYPES)
 
 
-def run_fresh(code: str) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter with every warning an error.
-
-    torch emits several warnings once per process (complex32 allocation, read-only NumPy arrays),
-    so a test run that already saw one cannot tell whether aliasguard lets it through to users.
-    """
-    return subprocess.run(
-        [sys.executable, "-W", "error", "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_conversions_do_not_warn_in_a_fresh_process() -> None:
     code = """
         import aliasguard
@@ -275,7 +258,7 @@ def test_conversions_do_not_warn_in_a_fresh_process() -> None:
         convert_arrays()
         convert_tensors()
     """
-    result = run_fresh(code)
+    result = run_python(code, warnings_as_errors=True)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -289,7 +272,7 @@ def test_own_of_complex32_array_does_not_warn() -> None:
         aliasguard.own(np.zeros(3, dtype=ml_dtypes.complex32))
         aliasguard.own(np.zeros(3, dtype=ml_dtypes.complex32)[::2])
     """
-    result = run_fresh(code)
+    result = run_python(code, warnings_as_errors=True)
     assert result.returncode == 0, result.stderr[-2000:]
 
 

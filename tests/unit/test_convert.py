@@ -23,6 +23,7 @@ from torch._subclasses.fake_tensor import FakeTensorMode
 
 import aliasguard
 from aliasguard import CastError, ConversionError, ShareError, own, share, shares_memory
+from helpers import address
 
 
 def quantized() -> torch.Tensor:
@@ -52,10 +53,6 @@ class CopyingNumpy(torch.Tensor):
 
 def copying_subclass() -> torch.Tensor:
     return torch.arange(3.0).as_subclass(CopyingNumpy)
-
-
-def address(array: npt.NDArray[Any]) -> int:
-    return int(array.__array_interface__["data"][0])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,7 +244,8 @@ def test_unshareable_inputs_never_crash_the_process() -> None:
     code = textwrap.dedent(
         f"""
         import json, sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        # test_convert, and the helpers it imports, as pytest finds them.
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parent.parent)!r}]
         import numpy as np
         from test_convert import UNSHAREABLE
         import aliasguard

@@ -8,23 +8,18 @@ with or without the extras.
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 
 import pytest
+
+from helpers import run_python
 
 TIMEOUT_S = 120
 
 
 def run_without(module: str, code: str) -> subprocess.CompletedProcess[str]:
     script = f"import sys\nsys.modules[{module!r}] = None\n" + textwrap.dedent(code)
-    return subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
+    return run_python(script, timeout=TIMEOUT_S)
 
 
 def test_strategies_without_hypothesis_name_the_extra() -> None:

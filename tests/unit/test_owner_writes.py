@@ -15,6 +15,7 @@ import torch
 import aliasguard
 from aliasguard import Shared, sanitize, share
 from aliasguard._numpy_locks import Locks, held_locks, is_locked, release_everything
+from helpers import as_list
 
 # These tests enter and leave sanitize() themselves: the flags come back when the last one exits.
 pytestmark = pytest.mark.aliasguard_unsanitized
@@ -31,10 +32,6 @@ def no_lock_left() -> Iterator[None]:
 
 def buffer() -> npt.NDArray[np.float32]:
     return np.arange(4, dtype=np.float32)
-
-
-def as_list(x: npt.NDArray[Any] | torch.Tensor) -> Any:
-    return np.asarray(x).tolist()
 
 
 def notes_of(error: BaseException) -> str:

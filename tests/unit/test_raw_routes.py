@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 import textwrap
 import warnings
 from collections.abc import Callable, Iterator
@@ -21,6 +19,7 @@ from aliasguard import AliasingError, Shared, sanitize
 from aliasguard._numpy_locks import held_locks
 from aliasguard._sanitizer import load_suppressions
 from aliasguard._torch_compat import dispatch_mode_stack
+from helpers import as_list, run_aliasguard
 
 pytestmark = pytest.mark.aliasguard_unsanitized  # each test enters the sanitizer it needs
 
@@ -38,10 +37,6 @@ def nothing_left_patched() -> Iterator[None]:
     assert "numpy" not in torch.Tensor.__dict__
     assert dispatch_mode_stack() == []
     assert held_locks() == []
-
-
-def as_list(x: npt.NDArray[Any] | torch.Tensor) -> Any:
-    return np.asarray(x).tolist()
 
 
 def buffer() -> npt.NDArray[np.float32]:
@@ -278,21 +273,10 @@ print("finished", sys.argv[1:])
 """
 
 
-def run_cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "aliasguard", "run", *arguments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 @pytest.mark.slow
 def test_run_raises_at_the_first_finding_naming_both_sites(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(BUGGY_PROGRAM)
-    result = run_cli("train.py", "--epochs", "1", cwd=tmp_path)
+    result = run_aliasguard("run", "train.py", "--epochs", "1", cwd=tmp_path)
     assert result.returncode == 1
     assert "finished" not in result.stdout
     assert "AliasingError: aten::mul_.Tensor would write" in result.stderr
@@ -303,7 +287,7 @@ def test_run_raises_at_the_first_finding_naming_both_sites(tmp_path: Path) -> No
 @pytest.mark.slow
 def test_run_report_collects_one_finding_per_site_pair(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(BUGGY_PROGRAM)
-    result = run_cli("--report", "train.py", "--epochs", "1", cwd=tmp_path)
+    result = run_aliasguard("run", "--report", "train.py", "--epochs", "1", cwd=tmp_path)
     assert result.returncode == 1
     assert "finished ['--epochs', '1']" in result.stdout
     assert "found 1 cross-library write (one per pair of sites)" in result.stderr
@@ -315,11 +299,13 @@ def test_run_report_collects_one_finding_per_site_pair(tmp_path: Path) -> None:
 def test_run_module_and_suppressions_and_a_clean_program(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text(BUGGY_PROGRAM)
     (tmp_path / "ok.supp").write_text("write:*train.py:8\n")
-    result = run_cli("--report", "--suppressions", "ok.supp", "-m", "train", cwd=tmp_path)
+    result = run_aliasguard(
+        "run", "--report", "--suppressions", "ok.supp", "-m", "train", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "no cross-library write found" in result.stderr
     (tmp_path / "bad.supp").write_text("nonsense\n")
-    result = run_cli("--suppressions", "bad.supp", "train.py", cwd=tmp_path)
+    result = run_aliasguard("run", "--suppressions", "bad.supp", "train.py", cwd=tmp_path)
     assert result.returncode == 2
     assert "is not a suppression" in result.stderr
 

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from aliasguard import _cli, _report
 from aliasguard._report import CellResult, Report, measure_cell, run_report, same_values
 from aliasguard._report_cases import INPUTS, INPUTS_BY_NAME, ROUTES, ROUTES_BY_NAME, planned_cells
+from helpers import run_aliasguard
 
 REPORT_TIMEOUT_SECONDS = 180
 BEYOND_FLOAT64 = 2**53 + 1
@@ -31,13 +32,7 @@ TENSOR_INPUTS = [case.name for case in INPUTS if case.library == "torch"]
 @pytest.fixture(scope="module")
 def cli_run() -> subprocess.CompletedProcess[str]:
     """``python -m aliasguard report --json``, run once for the whole module."""
-    return subprocess.run(
-        [sys.executable, "-m", "aliasguard", "report", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=REPORT_TIMEOUT_SECONDS,
-        check=False,
-    )
+    return run_aliasguard("report", "--json", timeout=REPORT_TIMEOUT_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from aliasguard import AliasingError, Owned, own, share
 from aliasguard._sanitizer import Sanitizer, sanitize
 from aliasguard._sanitizer._ledger import REGISTRY as _REGISTRY
 from aliasguard._torch_compat import dispatch_mode_stack, from_numpy
+from helpers import as_list
 
 # These tests enter and leave sanitize() themselves; the plugin's --aliasguard-sanitize would nest them.
 pytestmark = pytest.mark.aliasguard_unsanitized
@@ -48,10 +49,6 @@ def line_of_caller() -> int:
     assert frame is not None
     assert frame.f_back is not None
     return frame.f_back.f_lineno
-
-
-def as_list(x: npt.NDArray[Any] | torch.Tensor) -> Any:
-    return np.asarray(x).tolist()
 
 
 def cached_image() -> npt.NDArray[np.float32]:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -23,16 +21,12 @@ import pytest
 import torch
 from torch.utils.dlpack import from_dlpack as torch_from_dlpack
 
+from helpers import address, run_python
 from versions import verified_on
 
 NEGATIVE_STRIDE_MESSAGE = "At least one stride in the given numpy array is negative"
 BYTE_ORDER_MESSAGE = "byte order different from the native byte order"
 SUBPROCESS_TIMEOUT_S = 60
-
-
-def address(array: npt.NDArray[Any]) -> int:
-    """Return the address of the first element of ``array``."""
-    return int(array.ctypes.data)
 
 
 def from_numpy(array: npt.NDArray[Any]) -> torch.Tensor:
@@ -44,25 +38,6 @@ def values(tensor: torch.Tensor) -> list[Any]:
     """``tensor.tolist()`` of a tensor with one or more dimensions, typed for strict checkers."""
     result: list[Any] = tensor.tolist()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     return result
-
-
-def _disable_core_dumps() -> None:
-    # The dlpack abort test kills a child with SIGABRT on purpose; keep it from writing a core file.
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    """Run ``code`` in a fresh interpreter, so once-per-process torch state starts clean."""
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        timeout=SUBPROCESS_TIMEOUT_S,
-        check=False,
-        preexec_fn=_disable_core_dumps if os.name == "posix" else None,
-    )
 
 
 # -------------------------------------------------------------------------------------------------
@@ -328,7 +303,9 @@ def test_from_numpy_read_only_warns_once_per_process_and_writes_through() -> Non
         print(any("not writable" in str(w.message) for w in first))
         print(len(second))
         print(array.flags.writeable, array.tolist())
-        """
+        """,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        core_dumps=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
@@ -473,7 +450,9 @@ def test_from_dlpack_negative_strides_abort_the_process() -> None:
 
         torch.from_dlpack(np.arange(4.0)[::-1])
         print("survived")
-        """
+        """,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        core_dumps=False,
     )
     assert "survived" not in result.stdout
     assert result.returncode != 0

@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 
 import aliasguard
 from aliasguard import AliasingError, Owned, Shared, is_owned, is_shared, own, share, shares_memory
-from aliasguard._wrappers import move_out
+from aliasguard._wrappers import MOVED, set_value
+from helpers import subscript
 
 MATRIX = Float[torch.Tensor, "b c"]
 ARRAY_MATRIX = Float[np.ndarray, "b c"]
@@ -54,9 +55,11 @@ def matches(value: object, hint: object) -> bool:
     return isinstance(value, cast("type", hint))
 
 
-def subscript(origin: type, payload: object) -> object:
-    """``origin[payload]`` for payloads that static checkers rightly refuse (``Shared[int]``)."""
-    return cast("Any", origin)[payload]
+def move_out(handle: Shared[Any]) -> Any:
+    """Take the value out of ``handle``, leaving it invalid, as @checked does for an Owned argument."""
+    value = handle.value
+    set_value(handle, MOVED)
+    return value
 
 
 def float_matrix() -> NDArray[np.float32]:

@@ -23,14 +23,14 @@ def not_an_array(function: str, value: object) -> str:
     )
 
 
-def masked(function: str) -> str:
+def masked_array(function: str) -> str:
     return (
         f"{function}() cannot convert a masked array: torch has no mask, so the mask would be "
         "silently dropped. Convert a.filled(fill_value) and np.ma.getmaskarray(a) separately."
     )
 
 
-def share_numpy_dtype(dtype: np.dtype[Any]) -> str:
+def share_dtype_not_in_torch(dtype: np.dtype[Any]) -> str:
     if dtype.kind in "fc":
         fix = "copy it at float64 precision with own(a, dtype=np.float64, casting='same_kind')"
     elif dtype.names is not None:
@@ -139,19 +139,19 @@ def _describe(tensor: torch.Tensor, reason: str) -> tuple[str, str, str]:
     return what, why, fix
 
 
-def share_tensor(tensor: torch.Tensor, reason: str) -> str:
+def share_unsupported_tensor(tensor: torch.Tensor, reason: str) -> str:
     what, why, fix = _describe(tensor, reason)
     return f"share() cannot alias {what} into NumPy: {why}. To fix, {fix}."
 
 
-def own_tensor(tensor: torch.Tensor, reason: str) -> str:
+def own_unsupported_tensor(tensor: torch.Tensor, reason: str) -> str:
     what, why, fix = _describe(tensor, reason)
     if reason == "quantized":
         fix = "pass t.dequantize() for real values or t.int_repr() for the stored integers"
     return f"own() cannot convert {what} to NumPy: {why}. To fix, {fix}."
 
 
-def share_torch_dtype(dtype: torch.dtype, info: DtypeInfo | None) -> str:
+def dtype_not_in_numpy(dtype: torch.dtype, info: DtypeInfo | None) -> str:
     if info is None:
         return (
             f"cannot convert a {dtype} tensor: NumPy has no counterpart for {dtype}, and aliasguard "
@@ -213,14 +213,14 @@ def own_out_of_memory(
     )
 
 
-def own_tensor_device(device: object) -> str:
+def own_device_for_tensor(device: object) -> str:
     return (
         f"own() of a tensor makes a NumPy array, which lives on the host, so device={device!r} "
         "cannot apply. Drop device=, or use own(array, device=...) for arrays going to torch."
     )
 
 
-def own_numpy_dtype(dtype: np.dtype[Any]) -> str:
+def own_dtype_not_in_torch(dtype: np.dtype[Any]) -> str:
     return (
         f"own() cannot convert an array of dtype {dtype}: torch has no dtype that holds it. "
         "Pass dtype= with a numeric dtype to cast (e.g. dtype=np.float64, casting='same_kind'), "
@@ -228,14 +228,14 @@ def own_numpy_dtype(dtype: np.dtype[Any]) -> str:
     )
 
 
-def own_no_torch_dtype(dtype: object) -> str:
+def no_such_torch_dtype(dtype: object) -> str:
     return (
         f"own() cannot make a tensor of dtype {dtype!r}: torch has no such dtype. "
         "Pass one of torch's numeric dtypes, e.g. dtype=torch.float32."
     )
 
 
-def own_no_numpy_dtype(dtype: object, info: DtypeInfo | None) -> str:
+def no_such_numpy_dtype(dtype: object, info: DtypeInfo | None) -> str:
     if info is not None and info.kind == "c":
         fix = "Pass dtype=np.complex64 for an exact copy"
     elif info is not None and ml_dtypes_module() is None:
@@ -247,7 +247,7 @@ def own_no_numpy_dtype(dtype: object, info: DtypeInfo | None) -> str:
     )
 
 
-def own_numpy_only_cast(dtype: np.dtype[Any], target: str) -> str:
+def numpy_only_cast(dtype: np.dtype[Any], target: str) -> str:
     step = "np.complex128" if dtype.kind == "c" else "np.float64"
     return (
         f"own() cannot cast an array of dtype {dtype} to {target}: only NumPy reads {dtype}, and "
@@ -256,14 +256,14 @@ def own_numpy_only_cast(dtype: np.dtype[Any], target: str) -> str:
     )
 
 
-def bad_dtype(dtype: object) -> str:
+def not_a_dtype(dtype: object) -> str:
     return (
         f"dtype={dtype!r} is not a dtype: own() takes a NumPy dtype, a torch dtype or a dtype "
         "name. Pass e.g. np.float32, torch.float32 or 'bfloat16'."
     )
 
 
-def bad_device(device: object) -> str:
+def not_a_device(device: object) -> str:
     return (
         f"device={device!r} is not a device own() can fill: own() places tensors with "
         "torch.device(...) on a device that holds data. Pass e.g. 'cpu', 'cuda', 'cuda:1'."
@@ -278,7 +278,7 @@ def device_unavailable(device: object, error: BaseException) -> str:
     )
 
 
-def bad_casting(casting: object) -> str:
+def not_a_casting_rule(casting: object) -> str:
     return (
         f"casting={casting!r} is not a casting rule: NumPy's rules are {', '.join(CASTING_RULES)}. "
         "Pass one of those."
