@@ -233,7 +233,7 @@ def test_every_dtype_own_converts_is_drawn() -> None:
 def test_conversions_do_not_warn_in_a_fresh_process() -> None:
     code = """
         import aliasguard
-        from hypothesis import given, settings
+        from hypothesis import HealthCheck, given, settings
         from aliasguard.strategies import ARRAY_DTYPES, arrays, tensors
 
         def convert(value):
@@ -244,12 +244,12 @@ def test_conversions_do_not_warn_in_a_fresh_process() -> None:
             aliasguard.own(value)
 
         # complex32 is left to the test below, so that one leak cannot hide another.
-        @settings(max_examples=200, database=None, deadline=None)
+        @settings(max_examples=200, database=None, deadline=None, suppress_health_check=list(HealthCheck))
         @given(arrays(dtypes=[name for name in ARRAY_DTYPES if name != "complex32"]))
         def convert_arrays(array):
             convert(array)
 
-        @settings(max_examples=200, database=None, deadline=None)
+        @settings(max_examples=200, database=None, deadline=None, suppress_health_check=list(HealthCheck))
         # Tensors of the dtypes own() can give NumPy here (bfloat16 and float8 need ml_dtypes).
         @given(tensors(dtypes=[name for name in ARRAY_DTYPES if name != "complex32"]))
         def convert_tensors(tensor):

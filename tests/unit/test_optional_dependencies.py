@@ -68,7 +68,7 @@ def test_every_tensor_dtype_is_drawn_without_ml_dtypes() -> None:
     result = run_without(
         "ml_dtypes",
         """
-        from hypothesis import given, settings
+        from hypothesis import HealthCheck, given, settings
         from jaxtyping import Float
         from torch import Tensor
         from aliasguard import Owned
@@ -76,13 +76,14 @@ def test_every_tensor_dtype_is_drawn_without_ml_dtypes() -> None:
 
         drawn = set()
         for name in TENSOR_DTYPES:
-            @settings(max_examples=5, database=None)
+            # A loaded machine makes the first draws of a dtype slow: this asks what is drawn, not how fast.
+            @settings(max_examples=5, database=None, deadline=None, suppress_health_check=list(HealthCheck))
             @given(tensors(dtypes=[name]))
             def draw(tensor):
                 drawn.add(str(tensor.dtype).removeprefix("torch."))
             draw()
 
-        @settings(max_examples=5, database=None)
+        @settings(max_examples=5, database=None, deadline=None, suppress_health_check=list(HealthCheck))
         @given(from_annotation(Owned[Float[Tensor, "b c"]]))
         def annotated(value):
             assert value.value.dtype.is_floating_point
