@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast, overload
 
 import numpy as np
@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 PARALLEL_COPY_MIN_BYTES: Final = 1 << 20
 
 _READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
-_COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
 _from_numpy = _torch_compat.from_numpy
 _ndarray = np.ndarray
 _contiguous = torch.contiguous_format
@@ -504,19 +503,10 @@ def _resolve_device(device: object) -> torch.device:
     return resolved
 
 
-@contextlib.contextmanager
-def _quiet_complex32(*infos: DtypeInfo | None) -> Generator[None, None, None]:
-    """Silence torch's "ComplexHalf support is experimental" for complex32 tensors we make.
-
-    The user asked for a conversion, not for a complex32 tensor op; the warning would only leak
-    into their logs (or fail their ``-W error`` runs).
-    """
-    if not any(info is not None and info.name == "complex32" for info in infos):
-        yield
-        return
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_COMPLEX_HALF_WARNING, category=UserWarning)
-        yield
+def _quiet_complex32(*infos: DtypeInfo | None) -> contextlib.AbstractContextManager[None]:
+    """torch's ComplexHalf warning silenced when one of ``infos`` is complex32."""
+    involved = any(info is not None and info.name == "complex32" for info in infos)
+    return _torch_compat.quiet_complex_half(when=involved)
 
 
 def _tensor_view_of_any_layout(array: np.ndarray[Any, Any], info: DtypeInfo) -> torch.Tensor:

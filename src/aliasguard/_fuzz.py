@@ -28,6 +28,7 @@ import torch
 from ._annotations import involves_contract, resolved_hints
 from ._checking import checked
 from ._errors import AliasGuardError, AliasingError, AnnotationError
+from ._frames import is_library_file
 from ._numpy_locks import is_locked
 from ._optional import missing_extra
 from ._sanitizer import sanitize
@@ -38,11 +39,6 @@ if TYPE_CHECKING:
 
     from .strategies import DtypeSpec
 
-_PACKAGE_DIRECTORY: Final = os.path.dirname(os.path.abspath(__file__)) + os.sep
-#: Frames in these libraries are skipped when saying where an unexpected exception was raised.
-_LIBRARY_DIRECTORIES: Final = tuple(
-    os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep for module in (np, torch)
-)
 _SHOWN_REPR: Final = 60
 #: Where a failing call's exception carries the description of its arguments.
 _EXAMPLE_ATTRIBUTE: Final = "_aliasguard_fuzz_example"
@@ -149,7 +145,7 @@ def _raised_at(error: BaseException) -> str | None:
     found = None
     for frame in traceback.extract_tb(error.__traceback__):
         filename = os.path.abspath(frame.filename)
-        if filename.startswith((_PACKAGE_DIRECTORY, *_LIBRARY_DIRECTORIES)):
+        if is_library_file(filename):
             continue
         if f"{os.sep}hypothesis{os.sep}" in filename:
             continue

@@ -5,8 +5,10 @@ A torch upgrade that moves one of these should need a change here and nowhere el
 
 from __future__ import annotations
 
+import contextlib
 import types
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
@@ -19,6 +21,26 @@ from torch.utils._python_dispatch import (
 
 #: ``torch.from_numpy``, typed: torch's stubs leave its parameter unannotated.
 from_numpy = cast("Callable[[np.ndarray[Any, Any]], torch.Tensor]", torch.from_numpy)  # pyright: ignore[reportUnknownMemberType]
+
+#: What torch says on every complex32 (ComplexHalf) op.
+_COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
+
+
+@contextlib.contextmanager
+def quiet_complex_half(*, when: bool = True) -> Generator[None, None, None]:
+    """Silence torch's "ComplexHalf support is experimental" while aliasguard makes complex32 tensors.
+
+    The user asked for a conversion or a drawn value, not for a complex32 op; the warning would
+    only leak into their logs (or fail their ``-W error`` runs). ``when=False`` skips the
+    (comparatively slow) warning filter, for callers that know no complex32 is involved.
+    """
+    if not when:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_COMPLEX_HALF_WARNING, category=UserWarning)
+        yield
+
 
 _COMPRESSED_LAYOUTS = {
     torch.sparse_csr: ("crow_indices", "col_indices"),

@@ -100,11 +100,12 @@ def named_modules(candidates: list[str], known: set[str]) -> list[str]:
 def imports_of(name: str, path: Path, known: set[str]) -> list[Import]:
     found: list[Import] = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        candidates: list[str] = []
         if isinstance(node, ast.Import):
             candidates = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             candidates = named_modules(resolve(name, path, node), known)
+        else:
+            continue
         found.extend(
             Import(name, candidate, node.lineno)
             for candidate in candidates

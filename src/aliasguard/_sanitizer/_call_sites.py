@@ -15,8 +15,7 @@ import sys
 import traceback
 from typing import Final
 
-import numpy as np
-import torch
+from .._frames import LIBRARY_DIRECTORIES, PACKAGE_DIRECTORY
 
 #: ``(filename, line, function)``, innermost last; source lines are read only to format an error.
 Frame = tuple[str, int, str]
@@ -24,25 +23,15 @@ Frame = tuple[str, int, str]
 #: Innermost frames of a share() call site kept for the error message (aliasguard's own excluded).
 STACK_LIMIT: Final = 6
 
-# aliasguard's directory, the parent of this package's: its frames are never the user's.
-_PACKAGE_DIRECTORY: Final = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-#: Frames a call site skips before the user's: aliasguard's own, and the torch and NumPy code
-#: between a raw route and its caller (``np.asarray(t)`` reaches ``Tensor.numpy`` through both).
-_LIBRARY_DIRECTORIES: Final = (
-    _PACKAGE_DIRECTORY,
-    os.path.dirname(os.path.abspath(torch.__file__)) + os.sep,
-    os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
-)
-
 
 def call_site() -> list[Frame]:
     """The stack of the caller (a share() call, a raw route, a write), innermost last, without
     aliasguard's, torch's and NumPy's frames before it."""
     frame = inspect.currentframe()
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRECTORIES):
+    while frame is not None and frame.f_code.co_filename.startswith(LIBRARY_DIRECTORIES):
         frame = frame.f_back
     # Outer frames of aliasguard's own (`aliasguard run`) and of runpy call every program.
-    runners = (*_runner_directories(), _PACKAGE_DIRECTORY, "<frozen runpy>")
+    runners = (*_runner_directories(), PACKAGE_DIRECTORY, "<frozen runpy>")
     stack: list[Frame] = []
     while frame is not None and len(stack) < STACK_LIMIT:
         code = frame.f_code

@@ -8,7 +8,6 @@ axis memo, and a value in a hard layout, drawn by `aliasguard.strategies.arrays`
 from __future__ import annotations
 
 import typing
-import warnings
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from .._convert import own, share
 from .._dtypes import DtypeInfo
+from .._torch_compat import quiet_complex_half
 from .._wrappers import Owned, Shared, is_ndarray
 from ._annotation_compiling import Compiled, Target, compile_annotation, resolve_restriction
 from ._annotation_shapes import Memo, check_memo, draw_annotated_shape
@@ -52,7 +52,6 @@ _SHAREABLE_ARRAY_LAYOUTS: Final = (
 # share() and own() of a value whose library is drawn at run time (their overloads need it known).
 _share_any: Callable[[Any], Shared[Any]] = share
 _own_any: Callable[[Any], Owned[Any]] = own
-_COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
 
 
 def _bare(library: str, info: DtypeInfo, shape: tuple[int, ...]) -> st.SearchStrategy[Any]:
@@ -83,8 +82,7 @@ def _fresh_copy(draw: st.DrawFn, value: Any) -> Any:
         strides[axis] = step
         step *= max(shape[axis], 1)
     tensor = typing.cast("torch.Tensor", value)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_COMPLEX_HALF_WARNING, category=UserWarning)
+    with quiet_complex_half():
         fresh_tensor = torch.empty_strided(shape, tuple(strides), dtype=tensor.dtype)
         fresh_tensor.copy_(tensor)
     return fresh_tensor

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable
-from typing import Final
 
 import numpy as np
 import torch
 from hypothesis import strategies as st
 
 from .._dtypes import resolve_dtype
+from .._torch_compat import quiet_complex_half
 from ._arguments import resolve_dtypes, resolve_layouts, resolve_shapes
 from ._dtype_tables import TENSOR_DTYPES, DtypeSpec
 from ._elements import COMPLEX_OF, TORCH_INTEGER_OF_SIZE, Elements, draw_bits, elements_for
@@ -27,7 +26,6 @@ from ._layouts import (
 
 # Creating complex32 tensors warns once per process (torch's EmptyTensor.cpp); the warning says
 # nothing about the value drawn, and would fail test suites that turn warnings into errors.
-_COMPLEX_HALF_WARNING: Final = "ComplexHalf support is experimental"
 
 
 def _tensor_storage(
@@ -57,8 +55,7 @@ def _tensor_from_plan(
     assert build is not None
     elements = elements_for(build)
     shape = draw_shape(draw, layout, shapes)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_COMPLEX_HALF_WARNING, category=UserWarning)
+    with quiet_complex_half():
         tensor = _tensor_layout(draw, elements, layout, shape)
         if layout == "sparse":
             # Made from a tensor that needs no grad: to_sparse has no complex derivative.
