@@ -44,6 +44,7 @@ from ._annotations import (
     resolved_hints,
 )
 from ._containers import ContainerMismatch, compile_container, rebuild, walk
+from ._errors import AliasingError, AnnotationError
 from ._jaxtyping_compat import (
     ANONYMOUS,
     BROADCAST_FIXED,
@@ -159,7 +160,7 @@ def _resolved_hints(
         raise
     except (TypeError, ValueError, SyntaxError, AttributeError) as error:
         # ValueError: jaxtyping refusing a quoted annotation it cannot build ("*a *b").
-        raise TypeError(messages.unresolvable_annotations(function, error)) from None
+        raise TypeError(messages.unresolvable_annotations_message(function, error)) from None
 
 
 class _Signature(typing.NamedTuple):
@@ -209,7 +210,7 @@ def _compile_signature(
         slots.append(slot)
         if parameter.default is not parameter.empty and parameter.default is not None:
             if slot.kind == OWNED:
-                raise TypeError(messages.owned_default(function, parameter.name))
+                raise TypeError(messages.owned_default_message(function, parameter.name))
             checked_defaults[parameter.name] = parameter.default
     returned = hints.get("return", _NO_VALUE)
     return_slot = (
@@ -502,7 +503,9 @@ class _Checker:
             try:
                 self._compile()
             except NameError as error:
-                raise TypeError(messages.unresolvable_annotations(self.function, error)) from None
+                raise TypeError(
+                    messages.unresolvable_annotations_message(self.function, error)
+                ) from None
         assert self.slots is not None
         return self.slots
 
@@ -611,7 +614,12 @@ class _Checker:
                 taken = _Taken(borrowed, moves, replacements, numpy_borrows, leaf_memories)
                 self._take_container(slot, value, memo, values, taken)
             elif not _is_bearable(value, slot.hint):
-                raise messages.beartype_violation(self.function, slot.name, value, slot.hint)
+                raise AnnotationError(
+                    messages.beartype_violation_message(self.function, slot.name, value, slot.hint),
+                    function=messages.function_name(self.function),
+                    parameter=slot.name,
+                    rule="type",
+                )
         arguments_memory: list[tuple[str, object]] = []
         if self.needs_overlap:
             arguments_memory = self._check_exclusivity(args, kwargs, moves, leaf_memories)
@@ -631,7 +639,12 @@ class _Checker:
                 and is_read_only_refusal(error)
                 and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows])
             ):
-                raise messages.numpy_borrow_written(self.function, numpy_borrows) from error
+                raise AliasingError(
+                    messages.numpy_borrow_written_message(self.function, numpy_borrows),
+                    function=messages.function_name(self.function),
+                    parameter=messages.lent_parameters(numpy_borrows),
+                    rule="borrow",
+                ) from error
             explain_refused_write(error)
             raise
         finally:
@@ -639,13 +652,23 @@ class _Checker:
                 end_loan(loan)
         for slot, tensor, version in borrowed:
             if _version(tensor) != version:
-                raise messages.borrow_written(
-                    self.function, slot.name, tensor, "a torch in-place write"
+                raise AliasingError(
+                    messages.borrow_written_message(
+                        self.function, slot.name, tensor, "a torch in-place write"
+                    ),
+                    function=messages.function_name(self.function),
+                    parameter=slot.name,
+                    rule="borrow",
                 )
         for slot, before, after in snapshots:
             if not _same_bits(before, after):
-                raise messages.borrow_written(
-                    self.function, slot.name, after, "a write the version counter cannot see"
+                raise AliasingError(
+                    messages.borrow_written_message(
+                        self.function, slot.name, after, "a write the version counter cannot see"
+                    ),
+                    function=messages.function_name(self.function),
+                    parameter=slot.name,
+                    rule="borrow",
                 )
         if self.return_slot is not None:
             if stack is not None:  # the body's isinstance checks may have bound more axes
@@ -692,7 +715,12 @@ class _Checker:
                 if problem is not None:
                     self._fail_annotation(named, member, problem, values, None)
             elif not _is_bearable(member, leaf.hint):
-                raise messages.beartype_violation(self.function, path, member, leaf.hint)
+                raise AnnotationError(
+                    messages.beartype_violation_message(self.function, path, member, leaf.hint),
+                    function=messages.function_name(self.function),
+                    parameter=path,
+                    rule="type",
+                )
         if replaced:
             taken.replacements.append((slot, rebuild(slot.tree, value, slot.name, replaced)))
 
@@ -700,8 +728,13 @@ class _Checker:
         try:
             return list(walk(slot.tree, value, slot.name))
         except ContainerMismatch as mismatch:
-            raise messages.container_mismatch(
-                self.function, mismatch.path, mismatch.value, mismatch.hint, mismatch.detail
+            raise AnnotationError(
+                messages.container_mismatch_message(
+                    self.function, mismatch.path, mismatch.value, mismatch.hint, mismatch.detail
+                ),
+                function=messages.function_name(self.function),
+                parameter=mismatch.path,
+                rule="type",
             ) from None
 
     def _check_container_return(  # noqa: PLR0917  # the return check's own state, passed on
@@ -729,10 +762,22 @@ class _Checker:
                         if not any(other is gone for gone in moved_in) and shares_memory(
                             inner, other
                         ):
-                            raise messages.not_fresh(self.function, inner, name, path)
+                            raise AliasingError(
+                                messages.not_fresh_message(self.function, inner, name, path),
+                                function=messages.function_name(self.function),
+                                parameter=path,
+                                rule="freshness",
+                            )
                     for other_path, other in handed_out:
                         if shares_memory(inner, other):
-                            raise messages.returned_twice(self.function, inner, path, other_path)
+                            raise AliasingError(
+                                messages.returned_twice_message(
+                                    self.function, inner, path, other_path
+                                ),
+                                function=messages.function_name(self.function),
+                                parameter=path,
+                                rule="freshness",
+                            )
                     handed_out.append((path, inner))
                     self._check_not_returned_before(member, inner, moved_in, path)
             elif leaf.kind == ARRAY:
@@ -741,7 +786,12 @@ class _Checker:
                 if problem is not None:
                     self._fail_annotation(named, member, problem, values, moved)
             elif not _is_bearable(member, leaf.hint):
-                raise messages.beartype_violation(self.function, path, member, leaf.hint)
+                raise AnnotationError(
+                    messages.beartype_violation_message(self.function, path, member, leaf.hint),
+                    function=messages.function_name(self.function),
+                    parameter=path,
+                    rule="type",
+                )
 
     def _lend(
         self,
@@ -778,7 +828,12 @@ class _Checker:
                 and not any(earlier is moved for moved in moved_in)
                 and shares_memory(inner, earlier)
             ):
-                raise messages.returned_again(self.function, inner, path)
+                raise AliasingError(
+                    messages.returned_again_message(self.function, inner, path),
+                    function=messages.function_name(self.function),
+                    parameter=path,
+                    rule="freshness",
+                )
         with contextlib.suppress(TypeError):  # values without weak references are not tracked
             recent.append((weakref.ref(returned), weakref.ref(inner)))
 
@@ -795,12 +850,17 @@ class _Checker:
         )  # not value.__class__, which an object can claim to be anything
         if slot.kind == OWNED:
             if cls is not Owned:
-                raise messages.wrong_kind(self.function, slot, value)
+                self._fail_kind(slot, value)
         elif cls is not Shared and cls is not Owned and not issubclass(cls, Shared):
-            raise messages.wrong_kind(self.function, slot, value)
+            self._fail_kind(slot, value)
         inner = value._value
         if inner is MOVED:
-            raise messages.used_after_move(self.function, slot.name)
+            raise AliasingError(
+                messages.used_after_move_message(self.function, slot.name),
+                function=messages.function_name(self.function),
+                parameter=slot.name,
+                rule="move",
+            )
         assert slot.spec is not None
         problem = _check_array(slot.spec, inner, memo)
         if problem is not None:
@@ -817,7 +877,20 @@ class _Checker:
     ) -> typing.NoReturn:
         """Raise the mismatch; ``moved`` maps this call's moved parameters to their values."""
         bindings = self._bindings(values[:-1], moved)
-        raise messages.annotation_mismatch(self.function, slot, value, problem, bindings)
+        raise AnnotationError(
+            messages.annotation_mismatch_message(self.function, slot, value, problem, bindings),
+            function=messages.function_name(self.function),
+            parameter=slot.name,
+            rule=problem[0],
+        )
+
+    def _fail_kind(self, slot: Slot, value: object) -> typing.NoReturn:
+        raise AnnotationError(
+            messages.wrong_kind_message(self.function, slot, value),
+            function=messages.function_name(self.function),
+            parameter=slot.name,
+            rule="kind",
+        )
 
     def _bindings(
         self, values: list[tuple[Slot, object]], moved: dict[str, object] | None = None
@@ -871,7 +944,12 @@ class _Checker:
             ]
             duplicates = sum(1 for _, other in memories if other is inner)
             if overlapping or duplicates > 1:
-                raise messages.not_exclusive(self.function, slot.name, inner)
+                raise AliasingError(
+                    messages.not_exclusive_message(self.function, slot.name, inner),
+                    function=messages.function_name(self.function),
+                    parameter=slot.name,
+                    rule="exclusivity",
+                )
         return memories
 
     def _apply(
@@ -936,7 +1014,12 @@ class _Checker:
                     if any(other is moved for moved in moved_in):
                         continue
                     if shares_memory(inner, other):
-                        raise messages.not_fresh(self.function, inner, name)
+                        raise AliasingError(
+                            messages.not_fresh_message(self.function, inner, name),
+                            function=messages.function_name(self.function),
+                            parameter="return",
+                            rule="freshness",
+                        )
                 self._check_not_returned_before(result, inner, moved_in)
         elif slot.kind == ARRAY:
             assert slot.spec is not None
@@ -946,7 +1029,12 @@ class _Checker:
         elif slot.kind == CONTAINER:
             self._check_container_return(slot, result, memo, values, arguments_memory, moves)
         elif not _is_bearable(result, slot.hint):
-            raise messages.beartype_violation(self.function, "return", result, slot.hint)
+            raise AnnotationError(
+                messages.beartype_violation_message(self.function, "return", result, slot.hint),
+                function=messages.function_name(self.function),
+                parameter="return",
+                rule="type",
+            )
 
 
 def _refused_write_was_a_borrow(error: BaseException, borrowed: list[object]) -> bool:
@@ -1057,14 +1145,14 @@ def checked(
             or inspect.ismethod(candidate)
             or hasattr(candidate, "__wrapped__")
         ):
-            raise TypeError(messages.not_a_function(candidate))
+            raise TypeError(messages.not_a_function_message(candidate))
         deferred = (
             inspect.iscoroutinefunction,
             inspect.isgeneratorfunction,
             inspect.isasyncgenfunction,
         )
         if any(runs_later(target) for runs_later in deferred):
-            raise TypeError(messages.deferred_body(target))
+            raise TypeError(messages.deferred_body_message(target))
         checker = _Checker(target, exhaustive=exhaustive, decorating_frame=_decorating_frame())
         # The common signatures get a call path generated for them; it hands anything unusual
         # to checker.call. (Imported here: _fast_checking reads this module's classes.)

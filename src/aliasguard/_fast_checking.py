@@ -36,6 +36,7 @@ import torch
 from . import _checking, _checking_messages as messages, _sanitizer
 from ._annotation_compat import without_none
 from ._annotations import ARRAY, CONTAINER, OTHER, OWNED, SHARED
+from ._errors import AliasingError
 from ._jaxtyping_compat import (
     ANONYMOUS,
     BROADCAST_FIXED,
@@ -297,7 +298,9 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
         Shared=Shared,
         lend_read_only=lend_read_only,
         on_value_error=_on_value_error(checker.function),
-        borrow_written=messages.borrow_written,
+        AliasingError=AliasingError,
+        borrow_written_message=messages.borrow_written_message,
+        function_name=messages.function_name,
         return_failed=_return_failed(checker),
         arguments_memory=checker._check_exclusivity,
         owned_return_is_fresh=_owned_return_is_fresh(checker),
@@ -475,10 +478,13 @@ def _generate(checker: _checking._Checker, slots: tuple[_checking.Slot, ...]) ->
         name = tensor.removeprefix("tensor")
         parameter = slots[int(name)].name
         w.line(1, f"if {tensor} is not None and {tensor}._version != {version}:")
+        w.line(2, "raise AliasingError(")
         w.line(
-            2,
-            f"raise borrow_written(function, {parameter!r}, {tensor}, 'a torch in-place write')",
+            3,
+            f"borrow_written_message(function, {parameter!r}, {tensor}, 'a torch in-place write'),",
         )
+        w.line(3, f"function=function_name(function), parameter={parameter!r}, rule='borrow',")
+        w.line(2, ")")
     if return_slot is not None:
         memories = "memories" if owned_return else "None"
         return_fail = f"return return_failed(result, args, kwargs, {memo}, {memories})"
@@ -556,7 +562,12 @@ def _on_value_error(
             and is_read_only_refusal(error)
             and _checking._refused_write_was_a_borrow(error, [array for _, array in lent])
         ):
-            raise messages.numpy_borrow_written(function, lent) from error
+            raise AliasingError(
+                messages.numpy_borrow_written_message(function, lent),
+                function=messages.function_name(function),
+                parameter=messages.lent_parameters(lent),
+                rule="borrow",
+            ) from error
         _sanitizer.explain_refused_write(error)
 
     return on_value_error
@@ -572,7 +583,12 @@ def _owned_return_is_fresh(
     ) -> None:
         for name, other in memories:  # no argument was moved in: every one counts
             if shares_memory(inner, other):
-                raise messages.not_fresh(checker.function, inner, name)
+                raise AliasingError(
+                    messages.not_fresh_message(checker.function, inner, name),
+                    function=messages.function_name(checker.function),
+                    parameter="return",
+                    rule="freshness",
+                )
         checker._check_not_returned_before(result, inner, [])
 
     return owned_return_is_fresh

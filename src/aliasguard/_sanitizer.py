@@ -738,8 +738,13 @@ def _raise_if_borrowed(
         loan, lent = max(loans, key=lambda pair: pair[0].order)
         assert loan.lender is not None
         function, parameter = loan.lender
-        raise messages.borrow_would_be_written(
-            function, parameter, lent, _torch_compat.op_name(func)
+        raise AliasingError(
+            messages.borrow_would_be_written_message(
+                function, parameter, lent, _torch_compat.op_name(func)
+            ),
+            function=messages.function_name(function),
+            parameter=parameter,
+            rule="borrow",
         )
     if hit:
         raise AliasingError(
