@@ -32,7 +32,7 @@ from typing import Any, Final, ParamSpec, TypeVar, cast, final, overload
 import numpy as np
 import torch
 
-from . import _checking_messages as messages, _torch_compat
+from . import _torch_compat
 from ._convert import set_borrow_hook
 from ._errors import AliasingError
 from ._memory import extent_of, shares_memory
@@ -739,10 +739,10 @@ def _raise_if_borrowed(
         assert loan.lender is not None
         function, parameter = loan.lender
         raise AliasingError(
-            messages.borrow_would_be_written_message(
+            _borrow_would_be_written_message(
                 function, parameter, lent, _torch_compat.op_name(func)
             ),
-            function=messages.function_name(function),
+            function=_function_name(function),
             parameter=parameter,
             rule="borrow",
         )
@@ -869,6 +869,36 @@ def _overlap_message(
     )
 
 
+def _borrow_would_be_written_message(
+    function: Callable[..., Any], parameter: str, value: _Value, op: str
+) -> str:
+    """A write into a value a ``@checked`` call lent, refused: said as the call's borrow rule."""
+    copy = "x.value.clone()" if isinstance(value, torch.Tensor) else "x.value.copy()"
+    return (
+        f"{_function_name(function)} would write into its Shared parameter {parameter!r} (borrow "
+        f"rule): the in-place op {op} would change this {_lent_value(value)}, which the caller "
+        f"only lent. Write into a copy ({copy}), or annotate the parameter Owned[...].\n"
+        "  Nothing was modified: sanitize() refused the write before it happened."
+    )
+
+
+def _lent_value(value: _Value) -> str:
+    """A lent value as @checked's messages show it (kind, dtype, shape and device)."""
+    if isinstance(value, torch.Tensor):
+        dtype = str(value.dtype).removeprefix("torch.")
+        try:
+            shape = f"of shape {tuple(value.shape)}"
+        except RuntimeError:  # a nested tensor of the strided layout has no single shape
+            shape = f"(nested, {value.size(0)} tensors)"
+        return f"{dtype} Tensor {shape} on {value.device}"
+    return f"{value.dtype} ndarray of shape {value.shape}"
+
+
+def _function_name(function: Callable[..., Any]) -> str:
+    """A ``@checked`` function as its messages name it."""
+    return f"{getattr(function, '__qualname__', repr(function))}()"
+
+
 # ----------------------------------------------------------------------------------------------
 # Loans of @checked calls, and the note on NumPy's refusals
 
@@ -892,7 +922,7 @@ def lend(
     return REGISTRY.add(
         value,
         call_site(),
-        made_by=f"@checked {messages.function_name(function)} (argument {parameter!r})",
+        made_by=f"@checked {_function_name(function)} (argument {parameter!r})",
         anchor=_EXPLICIT,
         owners=owners,
         lender=(function, parameter),

@@ -18,7 +18,7 @@ from hypothesis.errors import InvalidArgument
 from typing_extensions import TypeIs
 
 from ._annotations import names_an_array, resolved_hints
-from ._checking_messages import unresolvable_annotations_message as unresolvable_annotations
+from ._checking import unresolvable_annotations_message as unresolvable_annotations
 from ._strategy_annotations import (
     Compiled,
     Memo,

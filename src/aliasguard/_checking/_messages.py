@@ -1,20 +1,20 @@
-"""The errors `@checked` raises, built here so the checker reads as logic.
+"""The messages of the errors `@checked` raises, built here so the checker reads as logic.
 
 First line: the function, the parameter, the rule, what was found and what was expected (dtype and
 shape, never the values). Next lines: the axis bindings with the argument that bound each, and a fix.
+Each builder returns the text; the raise site makes the error, with its function, parameter and rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
-from ._annotation_compat import union_members
-
-if TYPE_CHECKING:
-    from ._checking import Slot
+from .._annotation_compat import union_members
+from .._wrappers import Owned, Shared, is_ndarray, unwrap_unchecked
+from ._slots import Slot
 
 
 def function_name(function: Callable[..., Any]) -> str:
@@ -30,8 +30,6 @@ def describe(value: Any) -> str:
         except RuntimeError:  # a nested tensor of the strided layout has no single shape
             shape = f"(nested, {value.size(0)} tensors)"
         return f"{dtype} Tensor {shape} on {value.device}"
-    from ._wrappers import Shared, is_ndarray, unwrap_unchecked
-
     if is_ndarray(value):
         return f"{value.dtype} ndarray of shape {value.shape}"
     if issubclass(type(value), Shared):  # type(), not __class__, which an object can fake
@@ -99,8 +97,6 @@ def annotation_mismatch_message(
 
 
 def wrong_kind_message(function: Callable[..., Any], slot: Slot, value: object) -> str:
-    from ._wrappers import Owned, Shared
-
     expected = _annotation_text(slot)
     target = "the return" if slot.name.startswith("return") else "the parameter"
     kind = type(value)  # not value.__class__, which an object can fake
@@ -141,17 +137,6 @@ def borrow_written_message(
         "do not write memory while it is lent.\n"
         "  The caller's data has already been modified: this error reports the call it changed "
         "during."
-    )
-
-
-def borrow_would_be_written_message(
-    function: Callable[..., Any], parameter: str, value: object, op: str
-) -> str:
-    return (
-        f"{function_name(function)} would write into its Shared parameter {parameter!r} (borrow "
-        f"rule): the in-place op {op} would change this {describe(value)}, which the caller only "
-        f"lent. Write into a copy ({_copy_hint(value)}), or annotate the parameter Owned[...].\n"
-        "  Nothing was modified: sanitize() refused the write before it happened."
     )
 
 
