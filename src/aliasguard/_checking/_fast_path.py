@@ -229,7 +229,7 @@ class _Generator:
             w.line(1, missing)
             w.line(2, f"value = {default}")
             if slot.kind == SHARED and slot.positional_only:
-                raise UnsupportedError  # an omitted positional-only borrow: the general path's _apply
+                raise UnsupportedError  # an omitted positional-only borrow: see callee_arguments
         elif slot.name in checker.defaults:  # a None default: not checked
             w.line(1, missing)
             w.line(2, "value = SKIP")
