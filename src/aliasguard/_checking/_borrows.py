@@ -69,17 +69,22 @@ def lend_to_sanitizer(
 
 
 def explain_value_error(
-    function: Callable[..., Any], error: ValueError, numpy_borrows: list[tuple[Slot, object]]
+    function: Callable[..., Any],
+    error: ValueError,
+    numpy_borrows: list[tuple[Slot, object]],
+    unheld: Sequence[object] = (),
 ) -> None:
     """A ``ValueError`` the callee raised; the caller re-raises it when this returns.
 
     NumPy refused a write into a read-only array while NumPy values were lent: report the borrow,
-    with NumPy's error chained (it cannot say which array it refused).
+    with NumPy's error chained (it cannot say which array it refused). ``unheld`` are arguments
+    no frame holds as a local of its own (gathered into ``*args`` or ``**kwargs``, or members
+    of a container), which the write may have targeted too.
     """
     if (
         numpy_borrows
         and is_read_only_refusal(error)
-        and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows])
+        and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows], unheld)
     ):
         raise AliasingError(
             numpy_borrow_written_message(function, numpy_borrows),
@@ -90,26 +95,34 @@ def explain_value_error(
     explain_refused_write(error)
 
 
-def _refused_write_was_a_borrow(error: BaseException, borrowed: list[object]) -> bool:
+def _refused_write_was_a_borrow(
+    error: BaseException, borrowed: list[object], unheld: Sequence[object]
+) -> bool:
     """Whether NumPy's read-only refusal can only have been a write into a borrowed array.
 
     NumPy's error does not name the array it refused, so look at the read-only arrays the frames
-    between the call and the error hold: if one of them is the callee's own (it overlaps no
-    borrow), the write may have targeted it, and the error is not blamed on the borrow.
+    between the call and the error hold, and at ``unheld``: if one of them is the callee's own
+    (it overlaps no borrow), the write may have targeted it, and the error is not blamed on the
+    borrow.
     """
     lent_empty = any(is_ndarray(array) and array.size == 0 for array in borrowed)
+
+    def is_own_read_only(value: object) -> bool:
+        candidate = memory_of(value)
+        return (
+            is_ndarray(candidate)
+            and not candidate.flags.writeable
+            # An empty array overlaps nothing, not even the empty view it was lent as.
+            and not (candidate.size == 0 and lent_empty)
+            and not any(shares_memory(candidate, array) for array in borrowed)
+        )
+
+    if any(is_own_read_only(value) for value in unheld):
+        return False
     traceback = error.__traceback__
     while traceback is not None:
-        for local in traceback.tb_frame.f_locals.values():
-            candidate = memory_of(local)
-            if (
-                is_ndarray(candidate)
-                and not candidate.flags.writeable
-                # An empty array overlaps nothing, not even the empty view it was lent as.
-                and not (candidate.size == 0 and lent_empty)
-                and not any(shares_memory(candidate, array) for array in borrowed)
-            ):
-                return False
+        if any(is_own_read_only(local) for local in traceback.tb_frame.f_locals.values()):
+            return False
         traceback = traceback.tb_next
     return True
 

@@ -236,7 +236,7 @@ class Checker:
         try:
             result = self.function(*args, **kwargs)
         except ValueError as error:
-            explain_value_error(self.function, error, numpy_borrows)
+            explain_value_error(self.function, error, numpy_borrows, self._unheld(values))
             raise
         finally:
             for loan in loans:
@@ -248,6 +248,18 @@ class Checker:
                 memo = sizes_of_entry(stack[-1])
             self.check_return(result, memo, values, arguments_memory=arguments_memory, moves=moves)
         return result
+
+    def _unheld(self, values: list[tuple[Slot, object]]) -> list[object]:
+        """The checked arguments that reach the callee gathered into ``*args`` or ``**kwargs``,
+        or inside a container: no frame holds them as a local of its own."""
+        named, positional = self.named, len(self.positional_names)
+        return [
+            value
+            for slot, value in values
+            if slot.in_container
+            or (slot.position is None and slot.name not in named)
+            or (slot.position is not None and slot.position >= positional)
+        ]
 
     def _take_arguments(  # noqa: PLR0917  # the argument pass's state, passed on
         self,
