@@ -35,7 +35,8 @@ from beartype import beartype
 from jaxtyping import Float, jaxtyped
 from torch import Tensor
 
-from aliasguard import Shared, _fast_checking, checked
+from aliasguard import Shared, checked
+from aliasguard._checking import _fast_path
 
 TARGET = 0.1
 CALLS = 1_000
@@ -177,7 +178,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=41)
     parser.add_argument("--general", action="store_true", help="turn the generated path off")
     options = parser.parse_args()
-    _fast_checking.enabled = not options.general
+    _fast_path.enabled = not options.general
     calls = _calls()
     routes = [(case, route) for case in calls for route in calls[case]]
     for case, route in routes:  # warm-up: first calls compile and fill caches

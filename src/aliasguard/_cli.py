@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from ._describing import with_article
 from ._temp_folders import make_process_folder
 
 if TYPE_CHECKING:
@@ -190,9 +191,8 @@ def load_target(text: str) -> Callable[..., Any]:
             ) from None
     if not callable(found):
         kind = type(found).__name__
-        article = "an" if kind[:1].lower() in "aeiou" else "a"
         raise TargetError(
-            f"cannot fuzz {text!r}: {module_name}.{qualified_name} is {article} {kind}, not a "
+            f"cannot fuzz {text!r}: {module_name}.{qualified_name} is {with_article(kind)}, not a "
             "function. Name a function (or a Class.method) after the colon."
         )
     return found

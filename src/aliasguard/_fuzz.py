@@ -27,6 +27,7 @@ import torch
 
 from ._annotations import involves_contract, resolved_hints
 from ._checking import checked
+from ._describing import array_summary, function_name
 from ._errors import AliasGuardError, AliasingError, AnnotationError
 from ._frames import is_library_file
 from ._numpy_locks import is_locked
@@ -190,11 +191,7 @@ def _layout(value: Any) -> list[str]:
 
 def describe_array(value: Any) -> str:
     """``float32 Tensor of shape (2, 3), strides (1, 2)``: everything but the data."""
-    if isinstance(value, torch.Tensor):
-        text = f"{str(value.dtype).removeprefix('torch.')} Tensor of shape {tuple(value.shape)}"
-    else:
-        text = f"{value.dtype} ndarray of shape {value.shape}"
-    return ", ".join([text, *_layout(value)])
+    return ", ".join([array_summary(value), *_layout(value)])
 
 
 def describe_argument(value: object) -> str:
@@ -225,10 +222,6 @@ def describe_argument(value: object) -> str:
 
 # ----------------------------------------------------------------------------------------------
 # Running
-
-
-def _function_name(function: Callable[..., Any]) -> str:
-    return f"{getattr(function, '__qualname__', repr(function))}()"
 
 
 def _unchecked(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -372,7 +365,7 @@ def _refuse_unfuzzable(target: Callable[..., Any], max_examples: int) -> None:
         )
     if not _has_contract(target):
         raise InvalidArgument(
-            f"fuzz() found no contract to check on {_function_name(target)}: none of its "
+            f"fuzz() found no contract to check on {function_name(target)}: none of its "
             "annotations uses Shared, Owned or jaxtyping. Annotate its array parameters and "
             "return value first."
         )
@@ -449,7 +442,7 @@ def fuzz(
     )
     if not findings:
         return
-    name = _function_name(_unchecked(function))
+    name = function_name(_unchecked(function))
     first = findings[0]
     violations = sum(1 for finding in findings if finding.is_violation)
     if first.is_violation:

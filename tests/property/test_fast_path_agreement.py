@@ -2,7 +2,7 @@
 message and side effect.
 
 The properties decorate the same functions twice, with the generated path switched off
-(``_fast_checking.enabled``) and on, and feed both the same random calls: tensors and arrays of
+(``_fast_path.enabled``) and on, and feed both the same random calls: tensors and arrays of
 drawn dtypes and shapes, wrapped in ``Shared``, ``Owned`` or bare, plain values and ``None``, with a
 body that may write into its borrow or return a value of a drawn shape.
 """

@@ -1019,6 +1019,39 @@ def test_spec_read_only_error_on_the_callees_own_array_is_not_blamed_on_a_borrow
     assert not isinstance(caught.value, AliasingError)
 
 
+@checked
+def write_first_extra(x: Shared[Float[np.ndarray, "n"]], *more: Float[np.ndarray, "n"]) -> None:
+    more[0][0] = 0  # the callee's own read-only array, gathered into *more
+
+
+@checked
+def write_keyword_extra(x: Shared[Float[np.ndarray, "n"]], **more: Float[np.ndarray, "n"]) -> None:
+    more["y"][0] = 0
+
+
+@checked
+def write_second_member(
+    pair: tuple[Shared[Float[np.ndarray, "n"]], Float[np.ndarray, "n"]],
+) -> None:
+    pair[1][0] = 0
+
+
+def test_spec_read_only_error_on_a_gathered_argument_is_not_blamed_on_a_borrow() -> None:
+    """The callee's own read-only array may reach it in ``*args``, ``**kwargs`` or a container,
+    where no frame holds it as a local: NumPy's error still propagates as it is."""
+    own_read_only = array(3)
+    own_read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only") as caught:
+        write_first_extra(Shared(array(3)), own_read_only, array(3))
+    assert not isinstance(caught.value, AliasingError)
+    with pytest.raises(ValueError, match="read-only") as caught:
+        write_keyword_extra(Shared(array(3)), y=own_read_only)
+    assert not isinstance(caught.value, AliasingError)
+    with pytest.raises(ValueError, match="read-only") as caught:
+        write_second_member((Shared(array(3)), own_read_only))
+    assert not isinstance(caught.value, AliasingError)
+
+
 def test_spec_numpy_borrow_cannot_be_made_writable_again() -> None:
     """NumPy payloads are lent so that NumPy writes raise before modifying anything; the view
     the checker lends can be flipped back to writable, and the write lands in the caller's array."""

@@ -26,10 +26,10 @@ from aliasguard import (
     AnnotationError,
     Owned,
     Shared,
-    _checking,
     checked,
     sanitize,
 )
+from aliasguard._checking._checker import Checker
 from aliasguard._lent_views import kept_view
 from fast_path import decorated_both_ways
 
@@ -41,13 +41,13 @@ pytestmark = pytest.mark.aliasguard_unsanitized
 def general_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record the calls that reach the general checker (functions decorated after this fixture)."""
     seen: list[str] = []
-    original = _checking._Checker.call
+    original = Checker.call
 
     def recording(self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         seen.append(self.function.__name__)
         return original(self, args, kwargs)
 
-    monkeypatch.setattr(_checking._Checker, "call", recording)
+    monkeypatch.setattr(Checker, "call", recording)
     return seen
 
 

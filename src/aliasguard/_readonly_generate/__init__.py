@@ -38,27 +38,20 @@ test suite does the same). Nothing here is imported at run time by the library.
 """
 
 from ._command import (
-    STUB_PATH,
-    generate,
-    installed_versions,
-    main,
-    missing_methods,
-    stubbed_methods,
+    STUB_PATH as STUB_PATH,
+    generate as generate,
+    installed_versions as installed_versions,
+    main as main,
+    missing_methods as missing_methods,
+    stubbed_methods as stubbed_methods,
 )
-from ._view_members import TORCH_VIEWS_BY_HAND, VIEW_SCHEMA, torch_view_members, view_members
-from ._writing_methods import numpy_writing_methods, torch_writing_methods
-
-__all__ = [
-    "STUB_PATH",
-    "generate",
-    "installed_versions",
-    "main",
-    "missing_methods",
-    "stubbed_methods",
-    "TORCH_VIEWS_BY_HAND",
-    "VIEW_SCHEMA",
-    "torch_view_members",
-    "view_members",
-    "numpy_writing_methods",
-    "torch_writing_methods",
-]
+from ._view_members import (
+    TORCH_VIEWS_BY_HAND as TORCH_VIEWS_BY_HAND,
+    VIEW_SCHEMA as VIEW_SCHEMA,
+    torch_view_members as torch_view_members,
+    view_members as view_members,
+)
+from ._writing_methods import (
+    numpy_writing_methods as numpy_writing_methods,
+    torch_writing_methods as torch_writing_methods,
+)

@@ -11,20 +11,18 @@ sanitizer pays one global lookup.
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 import types
 from collections.abc import Callable
 from typing import Final, ParamSpec, TypeVar, final, overload
 
 from .._convert import set_borrow_hook
+from .._describing import body_runs_later, function_name
 from .._numpy_locks import release_everything
 from .._wrappers import set_wrapper_hook
 from ._dispatch import SanitizerMode
 from ._lenders import record_share, record_shared_wrapper
-from ._owner_writes import (  # re-exported: `_fast_checking` reads it here, see _active_threads
-    explain_refused_write as explain_refused_write,  # noqa: PLC0414
-)
+from ._owner_writes import explain_refused_write
 from ._raw_aliases import enter_raw, exit_raw
 from ._raw_routes import install, uninstall
 
@@ -41,31 +39,31 @@ class _ThreadState(threading.local):
 
 _THREAD: Final = _ThreadState()
 _hook_lock: Final = threading.Lock()
-#: Threads inside a sanitizer. The fast paths `_fast_checking` generates read it here, as
-#: ``_sanitizer._active_threads``, with the `explain_refused_write` this module re-exports.
-_active_threads = 0
+#: Threads inside a sanitizer. `@checked`'s generated call paths read it on every call, as a
+#: module attribute (a function call would cost them more than the rest of their checks).
+active_threads = 0
 
 
 def is_active() -> bool:
     """Whether a sanitizer is active on some thread (borrows are recorded process-wide then)."""
-    return _active_threads > 0
+    return active_threads > 0
 
 
 def _acquire_hook() -> None:
-    global _active_threads  # noqa: PLW0603  # process-wide count of threads inside sanitize()
+    global active_threads  # noqa: PLW0603  # process-wide count of threads inside sanitize()
     with _hook_lock:
-        if _active_threads == 0:
+        if active_threads == 0:
             set_borrow_hook(record_share)
             set_wrapper_hook(record_shared_wrapper)
             install()
-        _active_threads += 1
+        active_threads += 1
 
 
 def _release_hook() -> None:
-    global _active_threads  # noqa: PLW0603
+    global active_threads  # noqa: PLW0603
     with _hook_lock:
-        _active_threads -= 1
-        if _active_threads == 0:
+        active_threads -= 1
+        if active_threads == 0:
             set_borrow_hook(None)
             set_wrapper_hook(None)
             uninstall()
@@ -136,14 +134,9 @@ class Sanitizer:
 
     def __call__(self, function: Callable[_P, _R], /) -> Callable[_P, _R]:
         """Run every call of ``function`` under this sanitizer."""
-        deferred = (
-            inspect.iscoroutinefunction,
-            inspect.isgeneratorfunction,
-            inspect.isasyncgenfunction,
-        )
-        if any(runs_later(function) for runs_later in deferred):
+        if body_runs_later(function):
             raise TypeError(
-                f"sanitize() cannot check {getattr(function, '__qualname__', function)}(): it is a "
+                f"sanitize() cannot check {function_name(function)}: it is a "
                 "coroutine or generator function, whose body runs after the call returns, outside "
                 "the sanitizer. Use `with aliasguard.sanitize():` inside its body instead."
             )

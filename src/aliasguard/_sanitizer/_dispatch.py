@@ -14,12 +14,16 @@ from typing import Any, Final, cast
 
 import torch
 
-from .. import _checking_messages as checking_messages, _torch_compat
+from .. import _torch_compat
+from .._describing import function_name
 from .._errors import AliasingError
 from .._memory import extent_of, shares_memory
-from ._descriptions import Value
-from ._ledger import LIVE_BORROWS, REGISTRY, Borrow
-from ._messages import borrowed_memory_written, overlapping_elements_written
+from ._ledger import LIVE_BORROWS, REGISTRY, Borrow, Value
+from ._messages import (
+    borrow_would_be_written,
+    borrowed_memory_written,
+    overlapping_elements_written,
+)
 from ._overlap import WrittenArguments, check_read_overlap, elements_overlap
 from ._storage_swaps import STORAGE_SWAP_OPS, check_storage_swap
 
@@ -201,8 +205,11 @@ def _raise_if_borrowed(
         loan, lent = max(loans, key=lambda pair: pair[0].order)
         assert loan.lender is not None
         function, parameter = loan.lender
-        raise checking_messages.borrow_would_be_written(
-            function, parameter, lent, _torch_compat.op_name(func)
+        raise AliasingError(
+            borrow_would_be_written(function, parameter, lent, _torch_compat.op_name(func)),
+            function=function_name(function),
+            parameter=parameter,
+            rule="borrow",
         )
     if hit:
         raise AliasingError(

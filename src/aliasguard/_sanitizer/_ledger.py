@@ -18,11 +18,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, final
 
 import numpy as np
+import torch
 
+from .._describing import describe_lent
 from .._memory import extent_of, shares_memory
 from .._numpy_locks import Locks
 from ._call_sites import Frame
-from ._descriptions import Value, describe
+
+#: What a borrow lends: an array or a tensor.
+Value = np.ndarray[Any, Any] | torch.Tensor
 
 _BORROW_ORDER: Final = itertools.count()
 
@@ -131,7 +135,7 @@ class BorrowRegistry:
         extent = extent_of(value)
         if extent.start == extent.stop:
             return None
-        borrow = Borrow(extent.start, extent.stop, describe(value, made_by), stack, made_by)
+        borrow = Borrow(extent.start, extent.stop, describe_lent(value, made_by), stack, made_by)
         borrow.lender = lender
         if owners:
             borrow.locks = _lock_all(owners)

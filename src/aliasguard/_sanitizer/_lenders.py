@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .. import _checking_messages as checking_messages
+from .._describing import function_name
 from .._wrappers import Owned, Shared, is_ndarray
 from ._call_sites import call_site
-from ._descriptions import Value
-from ._ledger import EXPLICIT, REGISTRY, Borrow
+from ._ledger import EXPLICIT, REGISTRY, Borrow, Value
 
 
 def record_share(wrapper: Shared[Any]) -> None:
@@ -58,7 +57,7 @@ def lend(
     return REGISTRY.add(
         value,
         call_site(),
-        made_by=f"@checked {checking_messages.function_name(function)} (argument {parameter!r})",
+        made_by=f"@checked {function_name(function)} (argument {parameter!r})",
         anchor=EXPLICIT,
         owners=owners,
         lender=(function, parameter),

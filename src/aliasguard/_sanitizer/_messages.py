@@ -3,10 +3,12 @@ fix; the lines after it give the stacks of the sites involved."""
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 import torch
 
+from .._describing import copy_expression, describe, function_name
 from ._call_sites import Frame, format_stack
 from ._ledger import Borrow
 
@@ -105,4 +107,16 @@ def cross_library_write(
         f"The alias was made by {route} here (most recent call last):\n"
         f"{format_stack(alias_stack)}"
         f"The write came from here (most recent call last):\n{format_stack(write_stack)}"
+    )
+
+
+def borrow_would_be_written(
+    function: Callable[..., Any], parameter: str, value: object, op: str
+) -> str:
+    """A write into a value a ``@checked`` call lent, refused: said as the call's borrow rule."""
+    return (
+        f"{function_name(function)} would write into its Shared parameter {parameter!r} (borrow "
+        f"rule): the in-place op {op} would change this {describe(value)}, which the caller only "
+        f"lent. Write into a copy ({copy_expression(value)}), or annotate the parameter Owned[...].\n"
+        "  Nothing was modified: sanitize() refused the write before it happened."
     )

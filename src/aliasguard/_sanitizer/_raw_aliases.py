@@ -34,11 +34,11 @@ import numpy as np
 import torch
 
 from .. import _torch_compat
+from .._describing import describe_lent
 from .._errors import AliasingError
 from .._memory import shares_memory
 from .._numpy_locks import is_locked
 from ._call_sites import Frame, call_site
-from ._descriptions import describe_value
 from ._dispatch import register_alias_checker
 from ._ledger import LOCKING_REGISTRIES, REGISTRY, Borrow, BorrowRegistry, overlapping_borrows
 from ._messages import cross_library_write
@@ -189,7 +189,7 @@ def check_write(func: Any, name: str, tensor: torch.Tensor, start: int, stop: in
             op=_torch_compat.op_name(func),
             parameter=name,
             route=alias.made_by,
-            description=describe_value(tensor),
+            description=describe_lent(tensor, ""),
             alias_stack=tuple(alias.stack),
             write_stack=tuple(write_stack),
         )

@@ -68,7 +68,7 @@ def _bound_size(memo: Memo, name: str) -> int | None:
 
 
 def _draw_dim(draw: st.DrawFn, kind: int, argument: Any, memo: Memo) -> int:
-    """One axis's size, under ``@checked``'s rules (and jaxtyping's): see `_checking._match_dims`."""
+    """One axis's size, under ``@checked``'s rules (and jaxtyping's): see `_checking._axes`."""
     if kind == FIXED:
         return int(argument)
     if kind == BROADCAST_FIXED:

@@ -18,7 +18,8 @@ from hypothesis.errors import InvalidArgument
 from typing_extensions import TypeIs
 
 from .._annotations import names_an_array, resolved_hints
-from .._checking_messages import unresolvable_annotations
+from .._checking import unresolvable_annotations_message as unresolvable_annotations
+from .._describing import function_name
 from ._annotation_compiling import Compiled, compile_annotation, resolve_restriction
 from ._annotation_shapes import Memo
 from ._annotation_values import compiled_values
@@ -88,16 +89,12 @@ def _is_strategy(value: object) -> TypeIs[st.SearchStrategy[Any]]:
     return isinstance(value, st.SearchStrategy)
 
 
-def _function_name(function: Callable[..., Any]) -> str:
-    return f"{getattr(function, '__qualname__', repr(function))}()"
-
-
 def _plan_signature(
     function: Callable[..., Any],
     overrides: Mapping[str, object],
     restriction: frozenset[str] | None,
 ) -> tuple[_Parameter, ...]:
-    name = _function_name(function)
+    name = function_name(function)
     try:
         hints = resolved_hints(function)
     except (NameError, TypeError, SyntaxError, AttributeError) as error:

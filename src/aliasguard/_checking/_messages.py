@@ -1,49 +1,19 @@
-"""The errors `@checked` raises, built here so the checker reads as logic.
+"""The messages of the errors `@checked` raises, built here so the checker reads as logic.
 
 First line: the function, the parameter, the rule, what was found and what was expected (dtype and
 shape, never the values). Next lines: the axis bindings with the argument that bound each, and a fix.
+Each builder returns the text; the raise site makes the error, with its function, parameter and rule.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import torch
-
-from ._annotation_compat import union_members
-from ._errors import AliasingError, AnnotationError
-
-if TYPE_CHECKING:
-    from ._checking import Slot
-
-
-def function_name(function: Callable[..., Any]) -> str:
-    return f"{getattr(function, '__qualname__', repr(function))}()"
-
-
-def describe(value: Any) -> str:
-    """A value's kind, dtype, shape and device: what an error shows instead of the data."""
-    if isinstance(value, torch.Tensor):
-        dtype = str(value.dtype).removeprefix("torch.")
-        try:
-            shape = f"of shape {tuple(value.shape)}"
-        except RuntimeError:  # a nested tensor of the strided layout has no single shape
-            shape = f"(nested, {value.size(0)} tensors)"
-        return f"{dtype} Tensor {shape} on {value.device}"
-    from ._wrappers import Shared, is_ndarray, unwrap_unchecked
-
-    if is_ndarray(value):
-        return f"{value.dtype} ndarray of shape {value.shape}"
-    if issubclass(type(value), Shared):  # type(), not __class__, which an object can fake
-        return f"{type(value).__name__} of {described(unwrap_unchecked(value))}"
-    return type(value).__name__
-
-
-def described(value: Any) -> str:
-    """`describe` with its article: "a float32 Tensor...", "an int64 ndarray..."."""
-    text = describe(value)
-    return f"{'an' if text[:1] in 'aeio' else 'a'} {text}"
+from .._annotation_compat import union_members
+from .._describing import copy_expression, describe, described, function_name, with_article
+from .._wrappers import Owned, Shared
+from ._slots import Slot
 
 
 def _annotation_text(slot: Slot) -> str:
@@ -82,29 +52,24 @@ _FIXES = {
 }
 
 
-def annotation_mismatch(
+def annotation_mismatch_message(
     function: Callable[..., Any],
     slot: Slot,
     value: object,
     problem: tuple[str, str],
     bindings: list[tuple[str, object, str]],
-) -> AnnotationError:
+) -> str:
     rule, detail = problem
     bound = ", ".join(f"{name}={size} (from {owner!r})" for name, size, owner in bindings)
-    message = (
+    return (
         f"{function_name(function)}: {_where(slot)} breaks the {rule} rule: got "
         f"{described(value)}, expected {_annotation_text(slot)} ({detail}); fix: "
         f"{_FIXES[rule]}.\n"
         f"  axis bindings: {bound or 'none yet'}"
     )
-    return AnnotationError(
-        message, function=function_name(function), parameter=slot.name, rule=rule
-    )
 
 
-def wrong_kind(function: Callable[..., Any], slot: Slot, value: object) -> AnnotationError:
-    from ._wrappers import Owned, Shared
-
+def wrong_kind_message(function: Callable[..., Any], slot: Slot, value: object) -> str:
     expected = _annotation_text(slot)
     target = "the return" if slot.name.startswith("return") else "the parameter"
     kind = type(value)  # not value.__class__, which an object can fake
@@ -118,67 +83,49 @@ def wrong_kind(function: Callable[..., Any], slot: Slot, value: object) -> Annot
             f"a bare {describe(value)}: {target} needs a wrapper that says who owns the "
             "memory. Wrap it with share(x) to lend it, or own(x) to hand over a copy"
         )
-    message = f"{function_name(function)}: {_where(slot)} breaks the kind rule: expected {expected}, got {found}."
-    return AnnotationError(
-        message, function=function_name(function), parameter=slot.name, rule="kind"
-    )
+    return f"{function_name(function)}: {_where(slot)} breaks the kind rule: expected {expected}, got {found}."
 
 
-def beartype_violation(
+def beartype_violation_message(
     function: Callable[..., Any], parameter: str, value: object, hint: object
-) -> AnnotationError:
+) -> str:
 
     # beartype's own reason quotes the value's repr, which shows data (array contents, strings):
     # describe the value by its type, dtype and shape instead.
     reason = f"expected {hint!r}, got {described(value)}"
-    message = (
+    return (
         f"{function_name(function)}: {where(parameter)} breaks the type rule ({reason}); fix: "
         f"pass a value matching {hint!r}."
     )
-    return AnnotationError(
-        message, function=function_name(function), parameter=parameter, rule="type"
-    )
 
 
-def borrow_written(
+def borrow_written_message(
     function: Callable[..., Any], parameter: str, value: object, how: str
-) -> AliasingError:
-    message = (
+) -> str:
+    return (
         f"{function_name(function)}: its Shared parameter {parameter!r} (borrow rule) changed "
         f"while lent: {how} changed this {describe(value)} during the call, which the caller "
         "only lent. If the function wrote it, write into a copy "
-        f"({_copy_hint(value)}) or annotate the parameter Owned[...]; if another thread did, "
+        f"({copy_expression(value)}) or annotate the parameter Owned[...]; if another thread did, "
         "do not write memory while it is lent.\n"
         "  The caller's data has already been modified: this error reports the call it changed "
         "during."
     )
-    return AliasingError(
-        message, function=function_name(function), parameter=parameter, rule="borrow"
-    )
 
 
-def borrow_would_be_written(
-    function: Callable[..., Any], parameter: str, value: object, op: str
-) -> AliasingError:
-    message = (
-        f"{function_name(function)} would write into its Shared parameter {parameter!r} (borrow "
-        f"rule): the in-place op {op} would change this {describe(value)}, which the caller only "
-        f"lent. Write into a copy ({_copy_hint(value)}), or annotate the parameter Owned[...].\n"
-        "  Nothing was modified: sanitize() refused the write before it happened."
-    )
-    return AliasingError(
-        message, function=function_name(function), parameter=parameter, rule="borrow"
-    )
-
-
-def numpy_borrow_written(
-    function: Callable[..., Any], borrows: list[tuple[Slot, object]]
-) -> AliasingError:
+def lent_parameters(borrows: list[tuple[Slot, object]]) -> str:
+    """The parameter a NumPy borrow error names: the one lent, or each that may have been."""
     names = [slot.name for slot, _ in borrows]
-    parameter = names[0] if len(names) == 1 else " or ".join(map(repr, names))
-    named = repr(parameter) if len(names) == 1 else parameter
+    return names[0] if len(names) == 1 else " or ".join(map(repr, names))
+
+
+def numpy_borrow_written_message(
+    function: Callable[..., Any], borrows: list[tuple[Slot, object]]
+) -> str:
+    parameter = lent_parameters(borrows)
+    named = repr(parameter) if len(borrows) == 1 else parameter
     shown = ", ".join(describe(array) for _, array in borrows)
-    message = (
+    return (
         f"{function_name(function)} wrote into its Shared parameter {named} (borrow rule): "
         f"NumPy refused a write into a read-only array while {shown} was lent read-only; "
         "nothing was modified. Write into a copy (x.value.copy()), or annotate the parameter "
@@ -186,94 +133,71 @@ def numpy_borrow_written(
         "  NumPy does not say which array it refused: if the write targeted another read-only "
         "array of the function's own, the ValueError chained below is the real error."
     )
-    return AliasingError(
-        message, function=function_name(function), parameter=parameter, rule="borrow"
-    )
 
 
-def used_after_move(function: Callable[..., Any], parameter: str) -> AliasingError:
-    message = (
+def used_after_move_message(function: Callable[..., Any], parameter: str) -> str:
+    return (
         f"{function_name(function)}: parameter {parameter!r} got an Owned handle that was already "
         "moved (move rule): an earlier call to a function taking Owned now owns its memory. "
         "Use the handle that call returned, or pass own(x) earlier to keep a copy."
     )
-    return AliasingError(
-        message, function=function_name(function), parameter=parameter, rule="move"
-    )
 
 
-def not_exclusive(function: Callable[..., Any], parameter: str, value: object) -> AliasingError:
-    message = (
+def not_exclusive_message(function: Callable[..., Any], parameter: str, value: object) -> str:
+    return (
         f"{function_name(function)}: Owned parameter {parameter!r} overlaps another argument's "
         f"memory (exclusivity rule): this {describe(value)} must be the only reference to its "
         "memory. Pass own(...) of one of them so each has its own copy."
     )
-    return AliasingError(
-        message, function=function_name(function), parameter=parameter, rule="exclusivity"
-    )
 
 
-def container_mismatch(
+def container_mismatch_message(
     function: Callable[..., Any], path: str, value: object, hint: object, detail: str
-) -> AnnotationError:
-    message = (
+) -> str:
+    return (
         f"{function_name(function)}: {where(path)} breaks the type rule: expected {hint!r}, "
         f"got {described(value)} ({detail}); fix: pass a value matching {hint!r}."
     )
-    return AnnotationError(message, function=function_name(function), parameter=path, rule="type")
 
 
-def not_fresh(
+def not_fresh_message(
     function: Callable[..., Any], returned: object, argument: str, path: str = "return"
-) -> AliasingError:
+) -> str:
     what = "an Owned value" if path == "return" else f"an Owned value at {path}"
-    message = (
+    return (
         f"{function_name(function)} returned {what} that shares memory with argument "
         f"{argument!r} (freshness rule): got {described(returned)}, expected fresh memory. "
         "Return Owned(t.clone()) or own(...), or annotate the return Shared[...].\n"
         "  Typical cause: reshape(), view(), contiguous(), float(), cpu(), np.asarray() and "
         "astype(copy=False) return their input, or a view of it, when nothing needs to change."
     )
-    return AliasingError(
-        message, function=function_name(function), parameter=path, rule="freshness"
-    )
 
 
-def returned_twice(
+def returned_twice_message(
     function: Callable[..., Any], returned: object, path: str, other_path: str
-) -> AliasingError:
-    message = (
+) -> str:
+    return (
         f"{function_name(function)} returned an Owned value at {path} that shares memory with "
         f"the Owned value at {other_path} of the same return (freshness rule): got "
         f"{described(returned)}; two owners of one memory. Return a copy for one of them "
         "(Owned(t.clone()) / Owned(a.copy())), or annotate one member Shared[...]."
     )
-    return AliasingError(
-        message, function=function_name(function), parameter=path, rule="freshness"
-    )
 
 
-def returned_again(
+def returned_again_message(
     function: Callable[..., Any], returned: object, path: str = "return"
-) -> AliasingError:
+) -> str:
     what = "an Owned value" if path == "return" else f"an Owned value at {path}"
-    message = (
+    return (
         f"{function_name(function)} returned {what} that shares memory with a value it "
         f"returned earlier, which is still alive (freshness rule): got {described(returned)}. "
         "Return a fresh copy each call (Owned(buffer.clone()) / own(...)), or annotate the "
         "return Shared[...].\n"
         "  dm_control #34: returned observation buffers were overwritten on the next step."
     )
-    return AliasingError(
-        message, function=function_name(function), parameter=path, rule="freshness"
-    )
 
 
-def _copy_hint(value: object) -> str:
-    return "x.value.clone()" if isinstance(value, torch.Tensor) else "x.value.copy()"
-
-
-def deferred_body(function: Callable[..., Any]) -> str:
+def deferred_body_message(function: Callable[..., Any]) -> str:
     return (
         f"@checked cannot check {function_name(function)}: it is a coroutine or generator "
         "function, whose body runs after the call returns, so the aliasing checks would miss it. "
@@ -281,7 +205,7 @@ def deferred_body(function: Callable[..., Any]) -> str:
     )
 
 
-def unresolvable_annotations(function: Callable[..., Any], error: BaseException) -> str:
+def unresolvable_annotations_message(function: Callable[..., Any], error: BaseException) -> str:
     return (
         f"@checked cannot resolve the annotations of {function_name(function)} "
         f"({type(error).__name__}: {error}): every name in an annotation must be defined in the "
@@ -290,16 +214,15 @@ def unresolvable_annotations(function: Callable[..., Any], error: BaseException)
     )
 
 
-def not_a_function(target: object) -> str:
+def not_a_function_message(target: object) -> str:
     kind = "class" if isinstance(target, type) else type(target).__name__
-    article = "an" if kind[:1].lower() in "aeiou" else "a"
     return (
-        f"@checked decorates functions and methods, got {article} {kind} ({target!r:.60}): it checks one "
+        f"@checked decorates functions and methods, got {with_article(kind)} ({target!r:.60}): it checks one "
         "signature per call. Decorate the function itself (for a class, its methods)."
     )
 
 
-def owned_default(function: Callable[..., Any], parameter: str) -> str:
+def owned_default_message(function: Callable[..., Any], parameter: str) -> str:
     return (
         f"@checked cannot check {function_name(function)}: parameter '{parameter}' is Owned but "
         "has a default value, and a default is one object every call receives, so no call can "
