@@ -21,7 +21,7 @@ import torch
 
 from ._annotation_compat import (
     is_class,
-    is_jaxtyping_annotation as is_jaxtyping_annotation,  # noqa: PLC0414  # re-exported: the strategies import it from here
+    is_jaxtyping_annotation,
     ndarray_scalar_type,
     union_members,
 )

@@ -13,15 +13,14 @@ from typing import Final
 EXTRA_OF: Final = {"hypothesis": "fuzz", "ml_dtypes": "ml-dtypes"}
 
 
-def missing_extra(module: str, needed_by: str, why: str) -> ModuleNotFoundError:
-    """The error for a missing optional dependency: which extra brings it, and the install line.
+def missing_extra_message(module: str, needed_by: str, why: str) -> str:
+    """What a missing optional dependency's error says: which extra brings it, and the install line.
 
-    A ``ModuleNotFoundError`` naming ``module``, so ``pytest.importorskip`` and code that catches
-    ``ImportError`` treat it as the missing module it is.
+    Raise it as ``ModuleNotFoundError(..., name=module)``, so ``pytest.importorskip`` and code that
+    catches ``ImportError`` treat it as the missing module it is.
     """
     extra = EXTRA_OF[module]
-    return ModuleNotFoundError(
+    return (
         f"{needed_by} needs {module}, which is not installed: {why}. Install the {extra!r} "
-        f"extra: pip install 'aliasguard[{extra}]'",
-        name=module,
+        f"extra: pip install 'aliasguard[{extra}]'"
     )

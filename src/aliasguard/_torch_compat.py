@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 
 import numpy as np
 import torch
-from torch._ops import OpOverload as OpOverload  # noqa: PLC0414  # re-exported: the sanitizer types its hooks with it
+from torch._ops import OpOverload as OpOverload  # noqa: PLC0414  # private torch API, offered from here only
 from torch._subclasses.fake_tensor import FakeTensor
 from torch.utils._python_dispatch import (
     _get_current_dispatch_mode_stack,  # pyright: ignore[reportPrivateUsage]

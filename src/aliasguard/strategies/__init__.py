@@ -25,7 +25,7 @@ Examples:
 
 from __future__ import annotations
 
-from .._optional import missing_extra
+from .._optional import missing_extra_message
 
 try:
     # Every module below draws with Hypothesis: without it, name the extra that brings it.
@@ -33,8 +33,11 @@ try:
 except ModuleNotFoundError as error:
     if error.name != "hypothesis":
         raise
-    raise missing_extra(
-        "hypothesis", "aliasguard.strategies", "it draws and shrinks the values"
+    raise ModuleNotFoundError(
+        missing_extra_message(
+            "hypothesis", "aliasguard.strategies", "it draws and shrinks the values"
+        ),
+        name="hypothesis",
     ) from None
 
 from ._annotation_values import from_annotation
