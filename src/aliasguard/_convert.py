@@ -10,7 +10,6 @@ write: tests/unit/test_upstream_facts.py pins both).
 from __future__ import annotations
 
 import contextlib
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, cast, overload
 
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 #: pages (`empty_host_tensor`); below it one clone has the least fixed cost.
 PARALLEL_COPY_MIN_BYTES: Final = 1 << 20
 
-_READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
 _from_numpy = _torch_compat.from_numpy
 _ndarray = np.ndarray
 _contiguous = torch.contiguous_format
@@ -222,8 +220,7 @@ def _tensor_view(array: np.ndarray[Any, Any]) -> torch.Tensor:
     """
     if array.flags.writeable:
         return _from_numpy(array)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=_READ_ONLY_WARNING, category=UserWarning)
+    with _torch_compat.quiet_read_only_warning():
         return _from_numpy(array)
 
 

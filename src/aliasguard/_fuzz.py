@@ -241,7 +241,7 @@ def _has_contract(function: Callable[..., Any]) -> bool:
     return any(involves_contract(hint) for hint in hints.values())
 
 
-def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
+def _failures_in(error: BaseException) -> list[tuple[BaseException, bool]]:
     """The failures in what Hypothesis raised: one error, or a group of them (``flaky`` marked)."""
     import hypothesis.errors  # lazy: Hypothesis is optional (the fuzz extra)
 
@@ -251,13 +251,13 @@ def _leaves(error: BaseException) -> list[tuple[BaseException, bool]]:
         cause = error.__cause__
         if isinstance(error, hypothesis.errors.Flaky) and cause is not None:
             # Hypothesis before 6.108 raises a plain Flaky from the failure that did not replay.
-            return [(leaf, True) for leaf, _ in _leaves(cause)]
+            return [(leaf, True) for leaf, _ in _failures_in(cause)]
         return [(error, False)]
     flaky_type: Any = getattr(hypothesis.errors, "FlakyFailure", ())  # Hypothesis >= 6.108
     flaky = isinstance(error, flaky_type)
     leaves: list[tuple[BaseException, bool]] = []
     for inner in typing.cast("tuple[BaseException, ...]", members):
-        leaves += [(leaf, flaky or inner_flaky) for leaf, inner_flaky in _leaves(inner)]
+        leaves += [(leaf, flaky or inner_flaky) for leaf, inner_flaky in _failures_in(inner)]
     return leaves
 
 
@@ -384,7 +384,7 @@ def _findings(error: BaseException) -> tuple[FuzzFinding, ...]:
     error is Hypothesis's own."""
     findings = [
         FuzzFinding(leaf, getattr(leaf, _EXAMPLE_ATTRIBUTE), flaky)
-        for leaf, flaky in _leaves(error)
+        for leaf, flaky in _failures_in(error)
         if hasattr(leaf, _EXAMPLE_ATTRIBUTE)
     ]
     for finding in findings:

@@ -134,16 +134,16 @@ def _first_line(text: object) -> str:
     return lines[0].strip() if lines else ""
 
 
-def _leaves(nested: object) -> list[object]:
+def _flattened(nested: object) -> list[object]:
     if isinstance(nested, list):
-        return [leaf for item in typing.cast("list[object]", nested) for leaf in _leaves(item)]
+        return [leaf for item in typing.cast("list[object]", nested) for leaf in _flattened(item)]
     return [nested]
 
 
 def _python_values(value: ArrayOrTensor) -> list[object]:
     # tolist() resolves conj and neg bits and gives exact Python numbers, bfloat16 included.
     nested = typing.cast("object", value.tolist())  # pyright: ignore[reportUnknownMemberType]
-    return _leaves(nested)
+    return _flattened(nested)
 
 
 def _same_real(expected: object, actual: object) -> bool:

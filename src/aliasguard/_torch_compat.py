@@ -42,6 +42,22 @@ def quiet_complex_half(*, when: bool = True) -> Generator[None, None, None]:
         yield
 
 
+#: What torch says when it makes a tensor over a read-only NumPy array.
+_READ_ONLY_ARRAY_WARNING: Final = "The given NumPy array is not writable"
+
+
+@contextlib.contextmanager
+def quiet_read_only_warning() -> Generator[None, None, None]:
+    """Silence torch's "The given NumPy array is not writable" where aliasguard means it.
+
+    aliasguard lends read-only arrays on purpose (a borrow is read-only by contract), so the
+    warning would blame the user for aliasguard's choice, in their logs or their ``-W error`` runs.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_READ_ONLY_ARRAY_WARNING, category=UserWarning)
+        yield
+
+
 _COMPRESSED_LAYOUTS = {
     torch.sparse_csr: ("crow_indices", "col_indices"),
     torch.sparse_bsr: ("crow_indices", "col_indices"),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import sys
 import threading
-import warnings
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -31,13 +30,12 @@ import numpy as np
 import torch
 
 from .._numpy_locks import is_locked
-from .._torch_compat import storage_has_other_tensors
+from .._torch_compat import quiet_read_only_warning, storage_has_other_tensors
 from .._wrappers import is_ndarray
 from ._raw_aliases import array_to_tensor, tensor_to_array
 from ._storage_swaps import refuse_storage_swap
 
 _lock: Final = threading.Lock()
-_READ_ONLY_WARNING: Final = "The given NumPy array is not writable"
 _installed = 0
 #: ``(owner, attribute, original)`` of each patch in place, to put back.
 _PATCHES: list[tuple[object, str, Any]] = []
@@ -83,8 +81,7 @@ def _from_array_wrapper(original: Callable[..., Any], route: str) -> Callable[..
         else:
             # Read-only only because aliasguard locked it: torch's warning about read-only
             # arrays would blame the user for aliasguard's flag.
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", _READ_ONLY_WARNING, UserWarning)
+            with quiet_read_only_warning():
                 tensor = original(data, *args, **kwargs)
         # What the new tensor holds of the array (one reference for from_numpy's deleter).
         held_by_tensor = sys.getrefcount(data) - before

@@ -55,14 +55,14 @@ class Compiled:
 
     def __repr__(self) -> str:
         texts = [target.text for target in self.targets]
-        texts += [_annotation_text(other) for other in self.others]
+        texts += [_annotation_shown(other) for other in self.others]
         return " | ".join(texts + (["None"] if self.optional else []))
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
 
 
-def _annotation_text(annotation: object) -> str:
+def _annotation_shown(annotation: object) -> str:
     if is_class(annotation):
         text = repr(annotation) if annotation.__module__ == "aliasguard" else annotation.__name__
         return text.removeprefix("aliasguard.")
@@ -151,7 +151,7 @@ def compile_annotation(annotation: object, restriction: frozenset[str] | None) -
         if member is type(None) or member is None:
             optional = True
             continue
-        text = _annotation_text(member)
+        text = _annotation_shown(member)
         parts = wrapper_parts(member)
         if parts is not None:
             targets += _compile_payload(KIND_NAMES[parts[0]], parts[1], restriction, text)
@@ -161,7 +161,7 @@ def compile_annotation(annotation: object, restriction: frozenset[str] | None) -
             others.append(member)
     if not targets:
         raise InvalidArgument(
-            f"from_annotation() draws array annotations, got {_annotation_text(annotation)}: it "
+            f"from_annotation() draws array annotations, got {_annotation_shown(annotation)}: it "
             "names no np.ndarray, torch.Tensor, jaxtyping, Shared or Owned type. Use "
             "hypothesis.strategies.from_type() for other types."
         )

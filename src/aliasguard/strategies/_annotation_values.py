@@ -61,7 +61,7 @@ def _bare(library: str, info: DtypeInfo, shape: tuple[int, ...]) -> st.SearchStr
     return tensors(dtypes=info.name, shapes=shape, layouts=_TENSOR_LAYOUTS)
 
 
-def _has_numpy_dtype(info: DtypeInfo) -> bool:
+def _drawable_as_array(info: DtypeInfo) -> bool:
     return info.name in ARRAY_DTYPES
 
 
@@ -89,7 +89,7 @@ def _fresh_copy(draw: st.DrawFn, value: Any) -> Any:
 
 
 def _owned(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...]) -> Owned[Any]:
-    routes = ["own", "Owned"] if _has_numpy_dtype(info) else ["Owned"]
+    routes = ["own", "Owned"] if _drawable_as_array(info) else ["Owned"]
     if draw(st.sampled_from(routes)) == "own":
         # own() converts between the libraries, from any layout, into fresh C-ordered memory.
         source = draw(_bare("numpy" if library == "torch" else "torch", info, shape))
@@ -101,7 +101,7 @@ def _owned(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...
 
 
 def _shared(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...]) -> Shared[Any]:
-    routes = ["share", "Shared", "Owned"] if _has_numpy_dtype(info) else ["Shared", "Owned"]
+    routes = ["share", "Shared", "Owned"] if _drawable_as_array(info) else ["Shared", "Owned"]
     route = draw(st.sampled_from(routes))
     if route == "Owned":  # an Owned value is lent wherever a Shared one is expected
         return _owned(draw, library, info, shape)
