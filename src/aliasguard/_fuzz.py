@@ -31,7 +31,7 @@ from ._describing import array_summary, function_name
 from ._errors import AliasGuardError, AliasingError, AnnotationError
 from ._frames import is_library_file
 from ._numpy_locks import is_locked
-from ._optional import missing_extra_message
+from ._optional import missing_extra
 from ._sanitizer import sanitize
 from ._wrappers import MOVED, Owned, is_ndarray, is_shared, unwrap_unchecked
 
@@ -265,9 +265,7 @@ def require_hypothesis() -> None:
     """Raise the error naming the ``fuzz`` extra when Hypothesis is not installed."""
     if importlib.util.find_spec("hypothesis") is None:
         raise ModuleNotFoundError(
-            missing_extra_message(
-                "hypothesis", "aliasguard fuzzing", "it draws and shrinks the arguments"
-            ),
+            missing_extra("hypothesis", "aliasguard fuzzing", "it draws and shrinks the arguments"),
             name="hypothesis",
         )
 

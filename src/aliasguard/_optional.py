@@ -13,7 +13,7 @@ from typing import Final
 EXTRA_OF: Final = {"hypothesis": "fuzz", "ml_dtypes": "ml-dtypes"}
 
 
-def missing_extra_message(module: str, needed_by: str, why: str) -> str:
+def missing_extra(module: str, needed_by: str, why: str) -> str:
     """What a missing optional dependency's error says: which extra brings it, and the install line.
 
     Raise it as ``ModuleNotFoundError(..., name=module)``, so ``pytest.importorskip`` and code that

@@ -8,4 +8,4 @@ the errors (`_messages`).
 """
 
 from ._decorator import checked as checked
-from ._messages import unresolvable_annotations_message as unresolvable_annotations_message
+from ._messages import unresolvable_annotations as unresolvable_annotations

@@ -26,9 +26,9 @@ from .._sanitizer import Borrow, explain_refused_write, lend
 from .._torch_compat import version_counter
 from .._wrappers import MOVED, Shared, is_ndarray, make_shared
 from ._messages import (
-    borrow_written_message,
+    borrow_written,
     lent_parameters,
-    numpy_borrow_written_message,
+    numpy_borrow_written,
 )
 from ._slots import Slot
 
@@ -87,7 +87,7 @@ def explain_value_error(
         and _refused_write_was_a_borrow(error, [array for _, array in numpy_borrows], unheld)
     ):
         raise AliasingError(
-            numpy_borrow_written_message(function, numpy_borrows),
+            numpy_borrow_written(function, numpy_borrows),
             function=function_name(function),
             parameter=lent_parameters(numpy_borrows),
             rule="borrow",
@@ -147,7 +147,7 @@ def check_borrows_kept(
     for slot, tensor, version in borrowed:
         if version_counter(tensor) != version:
             raise AliasingError(
-                borrow_written_message(function, slot.name, tensor, "a torch in-place write"),
+                borrow_written(function, slot.name, tensor, "a torch in-place write"),
                 function=function_name(function),
                 parameter=slot.name,
                 rule="borrow",
@@ -155,7 +155,7 @@ def check_borrows_kept(
     for slot, before, after in snapshots:
         if not _same_bits(before, after):
             raise AliasingError(
-                borrow_written_message(
+                borrow_written(
                     function, slot.name, after, "a write the version counter cannot see"
                 ),
                 function=function_name(function),

@@ -45,13 +45,13 @@ from ._borrows import (
     take_snapshots,
 )
 from ._messages import (
-    annotation_mismatch_message,
-    beartype_violation_message,
-    container_mismatch_message,
-    returned_twice_message,
-    unresolvable_annotations_message,
-    used_after_move_message,
-    wrong_kind_message,
+    annotation_mismatch,
+    beartype_violation,
+    container_mismatch,
+    returned_twice,
+    unresolvable_annotations,
+    used_after_move,
+    wrong_kind,
 )
 from ._ownership import (
     Move,
@@ -152,7 +152,7 @@ class Checker:
             try:
                 self._compile()
             except NameError as error:
-                raise TypeError(unresolvable_annotations_message(self.function, error)) from None
+                raise TypeError(unresolvable_annotations(self.function, error)) from None
         assert self.slots is not None
         return self.slots
 
@@ -351,7 +351,7 @@ class Checker:
             return list(walk(slot.tree, value, slot.name))
         except ContainerMismatch as mismatch:
             raise AnnotationError(
-                container_mismatch_message(
+                container_mismatch(
                     self.function, mismatch.path, mismatch.value, mismatch.hint, mismatch.detail
                 ),
                 function=function_name(self.function),
@@ -378,7 +378,7 @@ class Checker:
         inner = value._value
         if inner is MOVED:
             raise AliasingError(
-                used_after_move_message(self.function, slot.name),
+                used_after_move(self.function, slot.name),
                 function=function_name(self.function),
                 parameter=slot.name,
                 rule="move",
@@ -400,9 +400,7 @@ class Checker:
         """Raise the mismatch; ``moved`` maps this call's moved parameters to their values."""
         checked = [(passed, _array_behind(passed, given, moved)) for passed, given in values[:-1]]
         raise AnnotationError(
-            annotation_mismatch_message(
-                self.function, slot, value, problem, axis_bindings(checked)
-            ),
+            annotation_mismatch(self.function, slot, value, problem, axis_bindings(checked)),
             function=function_name(self.function),
             parameter=slot.name,
             rule=problem[0],
@@ -410,7 +408,7 @@ class Checker:
 
     def _fail_kind(self, slot: Slot, value: object) -> typing.NoReturn:
         raise AnnotationError(
-            wrong_kind_message(self.function, slot, value),
+            wrong_kind(self.function, slot, value),
             function=function_name(self.function),
             parameter=slot.name,
             rule="kind",
@@ -418,7 +416,7 @@ class Checker:
 
     def _fail_type(self, path: str, value: object, hint: object) -> typing.NoReturn:
         raise AnnotationError(
-            beartype_violation_message(self.function, path, value, hint),
+            beartype_violation(self.function, path, value, hint),
             function=function_name(self.function),
             parameter=path,
             rule="type",
@@ -503,7 +501,7 @@ class Checker:
                     for other_path, other in handed_out:
                         if shares_memory(inner, other):
                             raise AliasingError(
-                                returned_twice_message(self.function, inner, path, other_path),
+                                returned_twice(self.function, inner, path, other_path),
                                 function=function_name(self.function),
                                 parameter=path,
                                 rule="freshness",

@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 from .._describing import body_runs_later
 from ._checker import Checker
 from ._fast_path import compile_fast_call
-from ._messages import deferred_body_message, not_a_function_message
+from ._messages import deferred_body, not_a_function
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -90,9 +90,9 @@ def _decorate(target: Callable[P, R], *, exhaustive: bool) -> Callable[P, R]:
         or inspect.ismethod(candidate)
         or hasattr(candidate, "__wrapped__")
     ):
-        raise TypeError(not_a_function_message(candidate))
+        raise TypeError(not_a_function(candidate))
     if body_runs_later(target):
-        raise TypeError(deferred_body_message(target))
+        raise TypeError(deferred_body(target))
     checker = Checker(target, exhaustive=exhaustive, decorating_frame=_decorating_frame())
     # The common signatures get a call path generated for them; it hands anything unusual
     # to checker.call.

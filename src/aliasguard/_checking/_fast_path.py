@@ -46,7 +46,7 @@ from ._check_source import (
     write_array_check,
 )
 from ._checker import Checker
-from ._messages import borrow_written_message
+from ._messages import borrow_written
 from ._slots import Slot
 
 #: Set to False to decorate with the general path only (the tests compare the two).
@@ -150,7 +150,7 @@ class _Generator:
             w.line(2, "raise AliasingError(")
             w.line(
                 3,
-                f"borrow_written_message(function, {parameter!r}, {tensor}, 'a torch in-place write'),",
+                f"borrow_written(function, {parameter!r}, {tensor}, 'a torch in-place write'),",
             )
             w.line(3, f"function=function_name(function), parameter={parameter!r}, rule='borrow',")
             w.line(2, ")")
@@ -170,7 +170,7 @@ class _Generator:
             "lend_read_only": lend_read_only,
             "on_value_error": _on_value_error(checker.function),
             "AliasingError": AliasingError,
-            "borrow_written_message": borrow_written_message,
+            "borrow_written": borrow_written,
             "function_name": function_name,
             "return_failed": _return_failed(checker),
             "arguments_memory": checker.check_exclusivity,

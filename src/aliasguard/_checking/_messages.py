@@ -52,7 +52,7 @@ _FIXES = {
 }
 
 
-def annotation_mismatch_message(
+def annotation_mismatch(
     function: Callable[..., Any],
     slot: Slot,
     value: object,
@@ -69,7 +69,7 @@ def annotation_mismatch_message(
     )
 
 
-def wrong_kind_message(function: Callable[..., Any], slot: Slot, value: object) -> str:
+def wrong_kind(function: Callable[..., Any], slot: Slot, value: object) -> str:
     expected = _annotation_text(slot)
     target = "the return" if slot.name.startswith("return") else "the parameter"
     kind = type(value)  # not value.__class__, which an object can fake
@@ -86,7 +86,7 @@ def wrong_kind_message(function: Callable[..., Any], slot: Slot, value: object) 
     return f"{function_name(function)}: {_where(slot)} breaks the kind rule: expected {expected}, got {found}."
 
 
-def beartype_violation_message(
+def beartype_violation(
     function: Callable[..., Any], parameter: str, value: object, hint: object
 ) -> str:
 
@@ -99,9 +99,7 @@ def beartype_violation_message(
     )
 
 
-def borrow_written_message(
-    function: Callable[..., Any], parameter: str, value: object, how: str
-) -> str:
+def borrow_written(function: Callable[..., Any], parameter: str, value: object, how: str) -> str:
     return (
         f"{function_name(function)}: its Shared parameter {parameter!r} (borrow rule) changed "
         f"while lent: {how} changed this {describe(value)} during the call, which the caller "
@@ -119,9 +117,7 @@ def lent_parameters(borrows: list[tuple[Slot, object]]) -> str:
     return names[0] if len(names) == 1 else " or ".join(map(repr, names))
 
 
-def numpy_borrow_written_message(
-    function: Callable[..., Any], borrows: list[tuple[Slot, object]]
-) -> str:
+def numpy_borrow_written(function: Callable[..., Any], borrows: list[tuple[Slot, object]]) -> str:
     parameter = lent_parameters(borrows)
     named = repr(parameter) if len(borrows) == 1 else parameter
     shown = ", ".join(describe(array) for _, array in borrows)
@@ -135,7 +131,7 @@ def numpy_borrow_written_message(
     )
 
 
-def used_after_move_message(function: Callable[..., Any], parameter: str) -> str:
+def used_after_move(function: Callable[..., Any], parameter: str) -> str:
     return (
         f"{function_name(function)}: parameter {parameter!r} got an Owned handle that was already "
         "moved (move rule): an earlier call to a function taking Owned now owns its memory. "
@@ -143,7 +139,7 @@ def used_after_move_message(function: Callable[..., Any], parameter: str) -> str
     )
 
 
-def not_exclusive_message(function: Callable[..., Any], parameter: str, value: object) -> str:
+def not_exclusive(function: Callable[..., Any], parameter: str, value: object) -> str:
     return (
         f"{function_name(function)}: Owned parameter {parameter!r} overlaps another argument's "
         f"memory (exclusivity rule): this {describe(value)} must be the only reference to its "
@@ -151,7 +147,7 @@ def not_exclusive_message(function: Callable[..., Any], parameter: str, value: o
     )
 
 
-def container_mismatch_message(
+def container_mismatch(
     function: Callable[..., Any], path: str, value: object, hint: object, detail: str
 ) -> str:
     return (
@@ -160,7 +156,7 @@ def container_mismatch_message(
     )
 
 
-def not_fresh_message(
+def not_fresh(
     function: Callable[..., Any], returned: object, argument: str, path: str = "return"
 ) -> str:
     what = "an Owned value" if path == "return" else f"an Owned value at {path}"
@@ -173,7 +169,7 @@ def not_fresh_message(
     )
 
 
-def returned_twice_message(
+def returned_twice(
     function: Callable[..., Any], returned: object, path: str, other_path: str
 ) -> str:
     return (
@@ -184,9 +180,7 @@ def returned_twice_message(
     )
 
 
-def returned_again_message(
-    function: Callable[..., Any], returned: object, path: str = "return"
-) -> str:
+def returned_again(function: Callable[..., Any], returned: object, path: str = "return") -> str:
     what = "an Owned value" if path == "return" else f"an Owned value at {path}"
     return (
         f"{function_name(function)} returned {what} that shares memory with a value it "
@@ -197,7 +191,7 @@ def returned_again_message(
     )
 
 
-def deferred_body_message(function: Callable[..., Any]) -> str:
+def deferred_body(function: Callable[..., Any]) -> str:
     return (
         f"@checked cannot check {function_name(function)}: it is a coroutine or generator "
         "function, whose body runs after the call returns, so the aliasing checks would miss it. "
@@ -205,7 +199,7 @@ def deferred_body_message(function: Callable[..., Any]) -> str:
     )
 
 
-def unresolvable_annotations_message(function: Callable[..., Any], error: BaseException) -> str:
+def unresolvable_annotations(function: Callable[..., Any], error: BaseException) -> str:
     return (
         f"@checked cannot resolve the annotations of {function_name(function)} "
         f"({type(error).__name__}: {error}): every name in an annotation must be defined in the "
@@ -214,7 +208,7 @@ def unresolvable_annotations_message(function: Callable[..., Any], error: BaseEx
     )
 
 
-def not_a_function_message(target: object) -> str:
+def not_a_function(target: object) -> str:
     kind = "class" if isinstance(target, type) else type(target).__name__
     return (
         f"@checked decorates functions and methods, got {with_article(kind)} ({target!r:.60}): it checks one "
@@ -222,7 +216,7 @@ def not_a_function_message(target: object) -> str:
     )
 
 
-def owned_default_message(function: Callable[..., Any], parameter: str) -> str:
+def owned_default(function: Callable[..., Any], parameter: str) -> str:
     return (
         f"@checked cannot check {function_name(function)}: parameter '{parameter}' is Owned but "
         "has a default value, and a default is one object every call receives, so no call can "

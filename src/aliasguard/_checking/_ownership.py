@@ -15,9 +15,9 @@ from .._memory import shares_memory
 from .._wrappers import MOVED, make_owned, set_value
 from ._borrows import memory_of
 from ._messages import (
-    not_exclusive_message,
-    not_fresh_message,
-    returned_again_message,
+    not_exclusive,
+    not_fresh,
+    returned_again,
 )
 from ._slots import Slot
 
@@ -56,7 +56,7 @@ def check_exclusive(
         duplicates = sum(1 for _, other in memories if other is inner)
         if overlapping or duplicates > 1:
             raise AliasingError(
-                not_exclusive_message(function, slot.name, inner),
+                not_exclusive(function, slot.name, inner),
                 function=function_name(function),
                 parameter=slot.name,
                 rule="exclusivity",
@@ -110,7 +110,7 @@ def check_not_from_arguments(
             continue
         if shares_memory(inner, other):
             raise AliasingError(
-                not_fresh_message(function, inner, name, path),
+                not_fresh(function, inner, name, path),
                 function=function_name(function),
                 parameter=path,
                 rule="freshness",
@@ -155,7 +155,7 @@ class RecentReturns:
                 and shares_memory(inner, earlier)
             ):
                 raise AliasingError(
-                    returned_again_message(function, inner, path),
+                    returned_again(function, inner, path),
                     function=function_name(function),
                     parameter=path,
                     rule="freshness",

@@ -16,7 +16,7 @@ from typing import Any
 from .._annotations import CONTAINER, OWNED, involves_contract, read, resolved_hints
 from .._containers import compile_container
 from .._jaxtyping_compat import BROADCAST_SYMBOLIC, SYMBOLIC, ArraySpec
-from ._messages import owned_default_message, unresolvable_annotations_message
+from ._messages import owned_default, unresolvable_annotations
 from ._slots import NO_VALUE, Slot
 
 
@@ -89,7 +89,7 @@ def compile_signature(
         slots.append(slot)
         if parameter.default is not parameter.empty and parameter.default is not None:
             if slot.kind == OWNED:
-                raise TypeError(owned_default_message(function, parameter.name))
+                raise TypeError(owned_default(function, parameter.name))
             checked_defaults[parameter.name] = parameter.default
     returned = hints.get("return", NO_VALUE)
     return_slot = (
@@ -124,7 +124,7 @@ def _resolved_hints(
         raise
     except (TypeError, ValueError, SyntaxError, AttributeError) as error:
         # ValueError: jaxtyping refusing a quoted annotation it cannot build ("*a *b").
-        raise TypeError(unresolvable_annotations_message(function, error)) from None
+        raise TypeError(unresolvable_annotations(function, error)) from None
 
 
 def _compile_hint(name: str, position: int | None, hint: object) -> Slot:

@@ -25,7 +25,7 @@ Examples:
 
 from __future__ import annotations
 
-from .._optional import missing_extra_message
+from .._optional import missing_extra
 
 try:
     # Every module below draws with Hypothesis: without it, name the extra that brings it.
@@ -34,9 +34,7 @@ except ModuleNotFoundError as error:
     if error.name != "hypothesis":
         raise
     raise ModuleNotFoundError(
-        missing_extra_message(
-            "hypothesis", "aliasguard.strategies", "it draws and shrinks the values"
-        ),
+        missing_extra("hypothesis", "aliasguard.strategies", "it draws and shrinks the values"),
         name="hypothesis",
     ) from None
 

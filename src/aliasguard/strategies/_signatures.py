@@ -18,7 +18,7 @@ from hypothesis.errors import InvalidArgument
 from typing_extensions import TypeIs
 
 from .._annotations import names_an_array, resolved_hints
-from .._checking import unresolvable_annotations_message as unresolvable_annotations
+from .._checking import unresolvable_annotations
 from .._describing import function_name
 from ._annotation_compiling import Compiled, compile_annotation, resolve_restriction
 from ._annotation_shapes import Memo
