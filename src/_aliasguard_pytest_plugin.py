@@ -125,6 +125,7 @@ def _sanitized(item: pytest.Item) -> Generator[None, None, None]:
     ):
         yield
         return
+    # Lazy: the plugin loads in every pytest run; torch is imported only once an option asks.
     import aliasguard
     from aliasguard._sanitizer import explain_refused_write
 
