@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 
-def _report_public_module() -> None:
+def _set_public_module() -> None:
     # Public objects name the public module, so reprs, docs and error messages say aliasguard.X.
     for name in __all__:
         public = globals()[name]
@@ -84,4 +84,4 @@ def _resolve_own_annotations(cls: type) -> None:
         cls.__annotations__ = {name: hints.get(name, own[name]) for name in own}
 
 
-_report_public_module()
+_set_public_module()

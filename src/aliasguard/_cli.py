@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from ._describing import with_article
+from ._articles import with_article
 from ._temp_folders import make_process_folder
 
 if TYPE_CHECKING:

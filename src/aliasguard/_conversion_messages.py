@@ -131,7 +131,7 @@ _TENSOR_REASONS: Final = {
 }
 
 
-def _describe(tensor: torch.Tensor, reason: str) -> tuple[str, str, str]:
+def _reason_parts(tensor: torch.Tensor, reason: str) -> tuple[str, str, str]:
     what, why, fix = _TENSOR_REASONS[reason]
     what = what.format(
         device=tensor.device, layout=tensor.layout, type=type(tensor).__name__, ndim=tensor.dim()
@@ -140,12 +140,12 @@ def _describe(tensor: torch.Tensor, reason: str) -> tuple[str, str, str]:
 
 
 def share_unsupported_tensor(tensor: torch.Tensor, reason: str) -> str:
-    what, why, fix = _describe(tensor, reason)
+    what, why, fix = _reason_parts(tensor, reason)
     return f"share() cannot alias {what} into NumPy: {why}. To fix, {fix}."
 
 
 def own_unsupported_tensor(tensor: torch.Tensor, reason: str) -> str:
-    what, why, fix = _describe(tensor, reason)
+    what, why, fix = _reason_parts(tensor, reason)
     if reason == "quantized":
         fix = "pass t.dequantize() for real values or t.int_repr() for the stored integers"
     return f"own() cannot convert {what} to NumPy: {why}. To fix, {fix}."

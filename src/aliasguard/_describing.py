@@ -1,4 +1,4 @@
-"""How messages name what they are about: a function, a value (never its data), with its article.
+"""How messages name what they are about: a function, a value (never its data).
 
 Every error aliasguard raises names the function and the values involved; they are said the same
 way everywhere, from here.
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._articles import with_article
 from ._wrappers import Shared, is_ndarray, unwrap_unchecked
 
 
@@ -31,15 +32,6 @@ def body_runs_later(function: Callable[..., Any]) -> bool:
         or inspect.isgeneratorfunction(function)
         or inspect.isasyncgenfunction(function)
     )
-
-
-def with_article(text: str) -> str:
-    """``text`` after "a" or "an": "an int64 ndarray", "a uint8 Tensor", "an object".
-
-    By the first letter, which is close enough for the words messages use: dtype names and class
-    names. "u" takes "a", as in "a uint8" and "a UserDict".
-    """
-    return f"{'an' if text[:1].lower() in 'aeio' else 'a'} {text}"
 
 
 def dtype_name(value: np.ndarray[Any, Any] | torch.Tensor) -> str:
@@ -83,8 +75,8 @@ def describe_lent(value: np.ndarray[Any, Any] | torch.Tensor, made_by: str) -> s
     if isinstance(value, np.ndarray):
         if made_by == "share()":
             return f"a read-only {value.dtype} NumPy view of shape {value.shape}, of a tensor"
-        return f"a {value.dtype} NumPy array of shape {value.shape}"
-    return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
+        return with_article(f"{value.dtype} NumPy array of shape {value.shape}")
+    return f"a {value.dtype} tensor of shape {tuple(value.shape)}"  # "torch.<dtype>": always "a"
 
 
 def copy_expression(value: object) -> str:

@@ -92,7 +92,8 @@ class AliasingError(AliasGuardError, RuntimeError):
     Attributes:
         function: the qualified name of the function whose contract broke, when one did.
         parameter: the parameter involved (``"return"`` for the result), when one is.
-        rule: ``"borrow"``, ``"exclusivity"``, ``"freshness"``, ``"move"`` or ``"sanitizer"``.
+        rule: ``"borrow"``, ``"exclusivity"``, ``"freshness"``, ``"move"``, ``"sanitizer"`` or
+            ``"cross-library"``.
     """
 
     def __init__(

@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from ._annotations import involves_contract, resolved_hints
-from ._checking import checked
+from ._articles import with_article
+from ._checking import checked, is_checked
 from ._describing import array_summary, function_name
 from ._errors import AliasGuardError, AliasingError, AnnotationError
 from ._frames import is_library_file
@@ -207,7 +208,7 @@ def describe_argument(value: object) -> str:
         if isinstance(source, np.ndarray | torch.Tensor):
             kind = "Tensor" if isinstance(source, torch.Tensor) else "ndarray"
             notes = _layout(source)
-            origin = f"share() of an {kind}" if kind == "ndarray" else f"share() of a {kind}"
+            origin = f"share() of {with_article(kind)}"
             origin += f" ({', '.join(notes)})" if notes else ""
         else:
             origin = "Shared(value)"
@@ -226,7 +227,7 @@ def describe_argument(value: object) -> str:
 
 def _unchecked(function: Callable[..., Any]) -> Callable[..., Any]:
     """The function under an existing ``@checked``, so each example gets a checker of its own."""
-    if getattr(function, "__aliasguard_checked__", False):
+    if is_checked(function):
         inner: object = getattr(function, "__wrapped__", None)
         if callable(inner):
             return inner
@@ -370,7 +371,7 @@ def _refuse_unfuzzable(target: Callable[..., Any], max_examples: int) -> None:
             "annotations uses Shared, Owned or jaxtyping. Annotate its array parameters and "
             "return value first."
         )
-    if not getattr(checked(target), "__aliasguard_checked__", False):
+    if not is_checked(checked(target)):
         raise InvalidArgument(
             "fuzz() cannot check contracts while ALIASGUARD_DISABLE is set: @checked returns "
             "functions unchanged. Unset ALIASGUARD_DISABLE (or set it to 0) for the fuzz run."

@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ._annotations import involves_contract, resolved_hints
-from ._checking import checked
+from ._checking import checked, is_checked
 
 
 def _contract_hints(function: Callable[..., Any]) -> bool | str:
     """True when the annotations use our contracts, False when not, or why they cannot be read."""
-    if getattr(function, "__aliasguard_checked__", False):
+    if is_checked(function):
         return False
     try:
         hints = resolved_hints(function)

@@ -189,7 +189,7 @@ def _values_lost(source: ArrayOrTensor, result: ArrayOrTensor) -> bool:
     return not same_values(_python_values(source), _python_values(result))
 
 
-def _dtype_name(value: ArrayOrTensor) -> str:
+def _dtype_text(value: ArrayOrTensor) -> str:
     return str(value.dtype)
 
 
@@ -261,7 +261,7 @@ def measure_cell(route: Route, case: InputCase) -> CellResult:
         route=route.name,
         input=case.name,
         outcome="shares" if shares else "copies",
-        dtype_out=_dtype_name(result),
+        dtype_out=_dtype_text(result),
         values_lost=_values_lost(source, result),
         hazards=tuple(hazards),
     )

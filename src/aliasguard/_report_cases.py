@@ -167,19 +167,19 @@ def _from_numpy(array: NDArray[Any]) -> torch.Tensor:
     return torch.from_numpy(array)  # pyright: ignore[reportUnknownMemberType]
 
 
-def _share_array(array: NDArray[Any]) -> torch.Tensor:
+def _route_share_array(array: NDArray[Any]) -> torch.Tensor:
     return share(array).value
 
 
-def _share_tensor(tensor: torch.Tensor) -> NDArray[Any]:
+def _route_share_tensor(tensor: torch.Tensor) -> NDArray[Any]:
     return share(tensor).value
 
 
-def _own_array(array: NDArray[Any]) -> torch.Tensor:
+def _route_own_array(array: NDArray[Any]) -> torch.Tensor:
     return own(array).value
 
 
-def _own_tensor(tensor: torch.Tensor) -> NDArray[Any]:
+def _route_own_tensor(tensor: torch.Tensor) -> NDArray[Any]:
     return own(tensor).value
 
 
@@ -199,8 +199,8 @@ ROUTES: tuple[Route, ...] = (
     Route("np.asarray(t)", from_torch=np.asarray),
     Route("np.from_dlpack", from_torch=np.from_dlpack),
     Route("Tensor.numpy(force=True)", from_torch=lambda tensor: tensor.numpy(force=True)),
-    Route("aliasguard.share", from_numpy=_share_array, from_torch=_share_tensor),
-    Route("aliasguard.own", from_numpy=_own_array, from_torch=_own_tensor),
+    Route("aliasguard.share", from_numpy=_route_share_array, from_torch=_route_share_tensor),
+    Route("aliasguard.own", from_numpy=_route_own_array, from_torch=_route_own_tensor),
 )
 
 ROUTES_BY_NAME = {route.name: route for route in ROUTES}

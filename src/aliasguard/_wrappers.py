@@ -23,6 +23,7 @@ import torch
 from typing_extensions import Never, TypeIs
 
 from ._annotation_compat import is_class, is_jaxtyping_annotation, resolve_alias, union_members
+from ._articles import with_article
 from ._errors import AliasingError
 from ._torch_compat import storage_has_other_tensors
 
@@ -250,8 +251,8 @@ class Owned(Shared[A_co]):
                 )
         if base is not None:
             raise AliasingError(
-                f"Owned() got a view of another object's memory (its base is a "
-                f"{type(base).__name__}): an Owned value must not alias anything. Wrap a "
+                f"Owned() got a view of another object's memory (its base is "
+                f"{with_article(type(base).__name__)}): an Owned value must not alias anything. Wrap a "
                 f"same-library copy, {_SAME_LIBRARY_COPY[library]}, or cross to "
                 f"{_OTHER_LIBRARY[library]} with aliasguard.own(value), or share(...) to borrow it.",
                 function="Owned()",

@@ -23,7 +23,7 @@ import aliasguard
 import aliasguard._convert
 from aliasguard import AliasingError, Owned, own, share
 from aliasguard._sanitizer import Sanitizer, sanitize
-from aliasguard._sanitizer._ledger import REGISTRY as _REGISTRY
+from aliasguard._sanitizer._ledger import REGISTRY
 from aliasguard._torch_compat import dispatch_mode_stack, from_numpy
 from helpers import as_list
 
@@ -257,16 +257,16 @@ def test_the_hook_ignores_owned_wrappers() -> None:
 
 def test_collected_borrows_leave_the_registry() -> None:
     array = np.zeros(8, dtype=np.float32)
-    before = len(_REGISTRY)
+    before = len(REGISTRY)
     with sanitize():
         for start in range(8):
             share(array[start:]).value.sum()
         kept = share(array).value
         gc.collect()
-        assert len(_REGISTRY) == before + 1
+        assert len(REGISTRY) == before + 1
         del kept
         gc.collect()
-    assert len(_REGISTRY) == before
+    assert len(REGISTRY) == before
 
 
 def test_borrows_made_outside_sanitize_are_not_tracked() -> None:
@@ -514,31 +514,31 @@ def test_the_registry_forgets_a_large_borrow_once_it_dies() -> None:
     with sanitize():
         kept = share(small).value
         dropped = share(large).value
-        assert _REGISTRY._longest == large.nbytes  # pyright: ignore[reportPrivateUsage]
+        assert REGISTRY._longest == large.nbytes  # pyright: ignore[reportPrivateUsage]
         del dropped
         gc.collect()
         tensor = torch.zeros(4)
         tensor.add_(1)  # any write purges the queue of dead borrows
-        assert _REGISTRY._longest == small.nbytes  # pyright: ignore[reportPrivateUsage]
+        assert REGISTRY._longest == small.nbytes  # pyright: ignore[reportPrivateUsage]
         del kept
 
 
 def test_many_borrows_of_one_buffer_are_each_forgotten_once() -> None:
     array = np.zeros(8, dtype=np.float32)
     with sanitize():
-        before = len(_REGISTRY)
+        before = len(REGISTRY)
         borrows = [share(array).value for _ in range(500)]
-        assert len(_REGISTRY) == before + 500
+        assert len(REGISTRY) == before + 500
         del borrows[::2]
         gc.collect()
         torch.zeros(1).add_(1)
-        assert len(_REGISTRY) == before + 250
+        assert len(REGISTRY) == before + 250
         with pytest.raises(AliasingError):
             borrows[-1].add_(1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue, reportDeprecated]
         del borrows
         gc.collect()
         torch.zeros(1).add_(1)
-        assert len(_REGISTRY) == before
+        assert len(REGISTRY) == before
 
 
 # torch's default for dispatch modes wraps __torch_dispatch__ in a function that imports

@@ -7,5 +7,5 @@ written by `_check_source`) or the general one (`_checker`), which matches shape
 the errors (`_messages`).
 """
 
-from ._decorator import checked as checked
+from ._decorator import checked as checked, is_checked as is_checked
 from ._messages import unresolvable_annotations as unresolvable_annotations

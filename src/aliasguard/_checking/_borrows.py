@@ -9,7 +9,6 @@ bit after the call. While a sanitizer is active, the borrows are lent to it for 
 from __future__ import annotations
 
 import typing
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -23,7 +22,7 @@ from .._lent_views import read_only_view
 from .._memory import shares_memory
 from .._numpy_locks import is_read_only_refusal
 from .._sanitizer import Borrow, explain_refused_write, lend
-from .._torch_compat import version_counter
+from .._torch_compat import quiet_complex_half, version_counter
 from .._wrappers import MOVED, Shared, is_ndarray, make_shared
 from ._messages import (
     borrow_written,
@@ -166,8 +165,7 @@ def check_borrows_kept(
 
 def _snapshot(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
-        with warnings.catch_warnings():  # a complex32 clone warns; the copy is ours, not the user's
-            warnings.filterwarnings("ignore", "ComplexHalf support is experimental", UserWarning)
+        with quiet_complex_half():  # a complex32 clone warns; the copy is ours, not the user's
             return value.detach().clone()
     return value.copy()
 
@@ -177,8 +175,7 @@ def _same_bits(before: Any, after: Any) -> bool:
     if isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor):
         if after.numel() == 0:
             return True  # no element to write
-        with warnings.catch_warnings():  # complex32 copies warn; they are ours, not the user's
-            warnings.filterwarnings("ignore", "ComplexHalf support is experimental", UserWarning)
+        with quiet_complex_half():  # complex32 copies warn; they are ours, not the user's
             return bool(torch.equal(_bytes_of(before), _bytes_of(after)))
     if is_ndarray(before) and is_ndarray(after):
         return np.ascontiguousarray(before).tobytes() == np.ascontiguousarray(after).tobytes()

@@ -11,12 +11,22 @@ import sys
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar, overload
+from typing import Any, Final, ParamSpec, TypeVar, overload
 
 from .._describing import body_runs_later
 from ._checker import Checker
 from ._fast_path import compile_fast_call
 from ._messages import deferred_body, not_a_function
+
+#: The attribute `checked` sets on what it returns: the import hook and fuzz() read it to leave
+#: (or unwrap) functions that are checked already.
+CHECKED_MARK: Final = "__aliasguard_checked__"
+
+
+def is_checked(function: object) -> bool:
+    """Whether ``function`` is what `checked` returned."""
+    return bool(getattr(function, CHECKED_MARK, False))
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -101,7 +111,7 @@ def _decorate(target: Callable[P, R], *, exhaustive: bool) -> Callable[P, R]:
         checked_function = _general_function(checker)
     functools.update_wrapper(checked_function, target)
     # Marks the function, so the import hook never wraps it twice.
-    setattr(checked_function, "__aliasguard_checked__", True)  # noqa: B010
+    setattr(checked_function, CHECKED_MARK, True)
     return typing.cast("Callable[P, R]", checked_function)
 
 

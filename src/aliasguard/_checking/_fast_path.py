@@ -6,7 +6,7 @@ writes the checks of that one signature out as Python source at decoration time 
 (the checks themselves are written by `_check_source`).
 
 The generated function only ever *accepts* a call: whenever a check fails, or anything is unusual
-(a sanitizer is active, a read-only NumPy borrow, a missing argument), it hands the call, untouched,
+(a sanitizer is active, a missing argument), it hands the call, untouched,
 to `Checker.call`, which raises the detailed error or handles the case. Its side effects are the
 general path's: borrowed tensors' version counters are compared after the call, ``Shared`` NumPy
 arguments are replaced by read-only views (see `_lent_views`), NumPy's refusal of a write into one

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._annotation_compat import union_members
-from .._describing import copy_expression, describe, described, function_name, with_article
+from .._articles import with_article
+from .._describing import copy_expression, describe, described, function_name
 from .._wrappers import Owned, Shared
 from ._slots import Slot
 

@@ -66,12 +66,12 @@ SETTINGS: Final = _Settings()
 _settings_lock: Final = threading.Lock()
 
 
-class _ThreadState(threading.local):
+class _AllowedWrites(threading.local):
     def __init__(self) -> None:
         self.allowed = 0
 
 
-_THREAD: Final = _ThreadState()
+_ALLOWED_WRITES: Final = _AllowedWrites()
 
 
 def enter_raw() -> None:
@@ -91,7 +91,7 @@ def exit_raw() -> None:
 
 
 def _recording() -> bool:
-    return SETTINGS.depth > 0 and not _THREAD.allowed
+    return SETTINGS.depth > 0 and not _ALLOWED_WRITES.allowed
 
 
 # ----------------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def find_viewer(start: int, stop: int) -> Borrow | None:
 
 def check_write(func: Any, name: str, tensor: torch.Tensor, start: int, stop: int) -> None:
     """The sanitizer's call for each torch write: a finding when a live NumPy array views it."""
-    if _THREAD.allowed:
+    if _ALLOWED_WRITES.allowed:
         return
     for alias in ALIASES.candidates(start, stop):
         reference = alias.viewer
@@ -269,11 +269,11 @@ def allow_shared_writes() -> Generator[None, None, None]:
         >>> frame.tolist()
         [1.0, 1.0, 1.0]
     """
-    _THREAD.allowed += 1
+    _ALLOWED_WRITES.allowed += 1
     try:
         yield
     finally:
-        _THREAD.allowed -= 1
+        _ALLOWED_WRITES.allowed -= 1
 
 
 def _suppressed(alias_stack: list[Frame], write_stack: list[Frame]) -> bool:

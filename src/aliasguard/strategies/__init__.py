@@ -57,12 +57,12 @@ __all__ = [
 ]
 
 
-def _report_public_module() -> None:
+def _set_public_module() -> None:
     # The public functions name this module, so docs, reprs and the docstring examples (found by
     # module) say aliasguard.strategies.X wherever in the package they are defined.
     for public in (arrays, tensors, from_annotation, call_arguments):
         public.__module__ = __name__
 
 
-_report_public_module()
+_set_public_module()
 register_strategies()

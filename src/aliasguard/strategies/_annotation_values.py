@@ -51,7 +51,7 @@ _SHAREABLE_ARRAY_LAYOUTS: Final = (
 
 # share() and own() of a value whose library is drawn at run time (their overloads need it known).
 _share_any: Callable[[Any], Shared[Any]] = share
-_own_any: Callable[[Any], Owned[Any]] = own
+_own_untyped: Callable[[Any], Owned[Any]] = own
 
 
 def _bare(library: str, info: DtypeInfo, shape: tuple[int, ...]) -> st.SearchStrategy[Any]:
@@ -93,7 +93,7 @@ def _owned(draw: st.DrawFn, library: str, info: DtypeInfo, shape: tuple[int, ...
     if draw(st.sampled_from(routes)) == "own":
         # own() converts between the libraries, from any layout, into fresh C-ordered memory.
         source = draw(_bare("numpy" if library == "torch" else "torch", info, shape))
-        return _own_any(source)
+        return _own_untyped(source)
     fresh: np.ndarray[Any, Any] | torch.Tensor = _fresh_copy(
         draw, draw(_bare(library, info, shape))
     )

@@ -59,7 +59,7 @@ def _scalar_strategy(hint: object) -> st.SearchStrategy[Any]:
 
 
 def _plan_parameter(
-    function_name: str,
+    shown_name: str,
     parameter: inspect.Parameter,
     hint: object,
     override: st.SearchStrategy[Any] | None,
@@ -72,7 +72,7 @@ def _plan_parameter(
         if has_default:
             return None
         raise InvalidArgument(
-            f"call_arguments() cannot draw parameter {parameter.name!r} of {function_name}: it "
+            f"call_arguments() cannot draw parameter {parameter.name!r} of {shown_name}: it "
             "has no annotation to draw from. Annotate it, or pass "
             f"overrides={{{parameter.name!r}: <strategy>}}."
         )

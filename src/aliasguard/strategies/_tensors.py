@@ -24,9 +24,6 @@ from ._layouts import (
     plan_layouts,
 )
 
-# Creating complex32 tensors warns once per process (torch's EmptyTensor.cpp); the warning says
-# nothing about the value drawn, and would fail test suites that turn warnings into errors.
-
 
 def _tensor_storage(
     draw: st.DrawFn, elements: Elements, shape: tuple[int, ...], offset: int = 0
