@@ -261,6 +261,26 @@ class Checker:
             or (slot.position is not None and slot.position >= positional)
         ]
 
+    def passed_values(
+        self, slots: tuple[Slot, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> list[tuple[Slot, object]]:
+        """Each slot with the value the call gives it, by position, by keyword, or as the default
+        it lends (a default is lent to every call that omits it, so it is checked like a passed
+        value); slots the call leaves out are skipped: the function's own call reports those."""
+        passed: list[tuple[Slot, object]] = []
+        nargs = len(args)
+        for slot in slots:
+            position = slot.position
+            if position is not None and position < nargs:
+                passed.append((slot, args[position]))
+            elif slot.name in kwargs and not slot.positional_only:
+                passed.append((slot, kwargs[slot.name]))
+            else:
+                value = self.checked_defaults.get(slot.name, NO_VALUE)
+                if value is not NO_VALUE:
+                    passed.append((slot, value))
+        return passed
+
     def _take_arguments(  # noqa: PLR0917  # the argument pass's state, passed on
         self,
         slots: tuple[Slot, ...],
@@ -273,19 +293,8 @@ class Checker:
         """Check each argument against its slot (one pass, kept flat for speed), recording what
         the call takes in ``taken`` and each checked ``(slot, value)`` in ``values``."""
         borrowed, moves, replacements, numpy_borrows, _ = taken
-        nargs = len(args)
-        for slot in slots:
-            position = slot.position
-            if position is not None and position < nargs:
-                value = args[position]
-            elif slot.name in kwargs and not slot.positional_only:
-                value = kwargs[slot.name]
-            else:
-                # A default is lent to every call that omits it: it is checked like a passed value.
-                value = self.checked_defaults.get(slot.name, NO_VALUE)
-                if value is NO_VALUE:
-                    continue  # missing: the function's own call reports that
-            values.append((slot, value))
+        for slot, value in self.passed_values(slots, args, kwargs):
+            values.append((slot, value))  # as each is checked: a failure shows the ones before it
             if value is None and slot.optional:
                 continue
             kind = slot.kind

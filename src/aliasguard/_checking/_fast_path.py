@@ -47,14 +47,13 @@ from ._check_source import (
 )
 from ._checker import Checker
 from ._messages import borrow_written
-from ._slots import Slot
+from ._slots import NO_VALUE, Slot
 
 #: Set to False to decorate with the general path only (the tests compare the two).
 enabled: bool = True
 
 #: The line a failing argument check runs: the general path takes the call and raises the error.
 _FAIL: Final = "return general(args, kwargs)"
-_SKIP: Final = object()
 
 
 def compile_fast_call(checker: Checker) -> Callable[..., Any] | None:
@@ -176,7 +175,7 @@ class _Generator:
             "arguments_memory": checker.check_exclusivity,
             "owned_return_is_fresh": _owned_return_is_fresh(checker),
             "Owned": Owned,
-            "SKIP": _SKIP,
+            "SKIP": NO_VALUE,
         }
 
     def _write_argument(self, index: int, slot: Slot) -> None:
@@ -445,19 +444,8 @@ def _return_failed(
         memo: dict[str, Any],
         memories: list[tuple[str, object]] | None,
     ) -> object:
-        values: list[tuple[Slot, object]] = []
         assert checker.slots is not None
-        for slot in checker.slots:
-            position = slot.position
-            if position is not None and position < len(args):
-                value = args[position]
-            elif slot.name in kwargs and not slot.positional_only:
-                value = kwargs[slot.name]
-            else:
-                value = checker.checked_defaults.get(slot.name, _SKIP)
-                if value is _SKIP:
-                    continue
-            values.append((slot, value))
+        values = checker.passed_values(checker.slots, args, kwargs)
         bound = {name: size for name, size in memo.items() if size is not None}
         checker.check_return(result, bound, values, arguments_memory=memories or [], moves=[])
         return result  # the general path accepts it after all
