@@ -86,6 +86,38 @@ def test_shared_arrays_take_the_generated_path(general_calls: list[str]) -> None
     assert general_calls == []
 
 
+def test_a_borrow_reaches_the_body_as_its_view_however_it_is_passed(
+    general_calls: list[str],
+) -> None:
+    seen: list[Any] = []
+
+    @checked
+    def takes(k: int, x: Shared[Float[Any, " n"]] | None = None, *, scale: float = 1.0) -> int:
+        seen.append(None if x is None else x.value)
+        return k
+
+    array, tensor = np.ones(3, dtype=np.float32), torch.ones(3)
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((1, Shared(array)), {}),  # every positional parameter, no keyword
+        ((1,), {"x": Shared(array)}),
+        ((), {"k": 1, "x": Shared(array)}),
+        ((1, Shared(array)), {"scale": 2.0}),
+    ]
+    for args, kwargs in calls:
+        assert takes(*args, **kwargs) == 1
+        view = seen.pop()
+        assert type(view) is np.ndarray
+        assert view is not array
+        assert not view.flags.writeable
+        assert np.shares_memory(view, array)
+    assert takes(1, Shared(tensor)) == 1
+    assert seen.pop() is tensor  # a tensor borrow is passed as it came
+    assert takes(1, None) == 1
+    assert takes(1) == 1
+    assert seen == [None, None]
+    assert general_calls == []
+
+
 def test_tensors_and_plain_values_take_the_generated_path(general_calls: list[str]) -> None:
     @checked
     def case_c(  # noqa: PLR0917

@@ -119,16 +119,21 @@ class _Generator:
         self.borrowed: list[tuple[str, str, str]] = []
         #: ``(slot constant, array local)`` per NumPy borrow.
         self.numpy_borrows: list[tuple[str, str]] = []
-        #: Some argument is replaced (a NumPy borrow, by its read-only view).
-        self.replaces = False
+        #: ``(slot, lent view local, array local)`` per NumPy borrow: the call passes the view.
+        self.lent: list[tuple[Slot, str, str]] = []
+        #: Which axes the arguments bound (see `_check_source`), once they are all checked.
+        self.arguments_state: dict[str, int] = {}
 
     def generate(self) -> Callable[..., Any]:
         w = self.writer
         w.namespace.update(self._namespace())
         w.line(1, "__tracebackhide__ = True  # pytest opens the traceback at the caller's frame")
-        w.line(1, "if own_attributes.get('__no_type_check__'):")
+        # `in` first: a dict method call would cost more than the rest of these opening lines.
+        w.line(
+            1, "if '__no_type_check__' in own_attributes and own_attributes['__no_type_check__']:"
+        )
         w.line(2, "return function(*args, **kwargs)  # typing.no_type_check applied on top")
-        w.line(1, "if sanitizer.active_threads > 0:")
+        w.line(1, "if sanitizer.active_threads:")
         w.line(2, _FAIL)
         w.line(1, "nargs = len(args)")
         setup_at = len(w.lines)
@@ -138,10 +143,9 @@ class _Generator:
         setup = [f"    {local} = None" for local in w.axes.values()]
         setup += [f"    {tensor} = None" for tensor, _, _ in self.borrowed]
         setup += [f"    {array} = None" for _, array in self.numpy_borrows]
-        if self.replaces:
-            setup += ["    new_args = None", "    new_kwargs = None"]
         w.lines[setup_at:setup_at] = setup
         argument_axes = dict(w.axes)
+        self.arguments_state = dict(w.state)
         memo = "{" + ", ".join(f"{name!r}: {local}" for name, local in argument_axes.items()) + "}"
         shares_memo = self._write_call(memo)
         for tensor, version, parameter in self.borrowed:
@@ -261,23 +265,27 @@ class _Generator:
             self.numpy_borrows.append((slot_constant, array_local))
 
         write_array_check(w, depth, slot.spec, "inner", _FAIL, on_tensor, on_array)
-        if any(local == array_local for _, local in self.numpy_borrows):
-            self.replaces = True
 
     def _write_lent_view(self, depth: int, slot: Slot, array_local: str) -> None:
-        """Replace a NumPy borrow with its read-only view, in ``new_args`` or ``new_kwargs``."""
+        """Take the read-only view a NumPy borrow is lent as; the call passes it in its place."""
         w = self.writer
+        assert slot.spec is not None
         # The lent view kept for this wrapper (see _lent_views), read inline. One kept while the
         # array was writable still serves if it no longer is: read-only either way, over the same
-        # memory.
+        # memory. `shape` is the array's, read by its shape check; the same dtype object is the
+        # common case, and cheaper to see than equal dtypes.
+        shape = "shape" if slot.spec.prefix is not None else "inner.shape"
         w.line(depth, "try:")
         w.line(depth + 1, "kept = value._lent")
         w.line(depth, "except AttributeError:")
         w.line(depth + 1, "kept = None")
         w.line(depth, "if kept is not None and (")
-        w.line(depth + 2, "(root := kept[0]).shape == inner.shape")
+        w.line(depth + 2, f"(root := kept[0]).shape == {shape}")
         w.line(depth + 2, "and root.strides == inner.strides")
-        w.line(depth + 2, "and root.dtype == inner.dtype")
+        w.line(depth + 2, "and (")
+        w.line(depth + 3, "(root_dtype := root.dtype) is (inner_dtype := inner.dtype)")
+        w.line(depth + 3, "or root_dtype == inner_dtype")
+        w.line(depth + 2, ")")
         w.line(depth, "):")
         w.line(depth + 1, "lent = kept[1]")
         w.line(depth, "else:")
@@ -285,16 +293,9 @@ class _Generator:
         w.line(depth + 1, "if lent is None:")
         w.line(depth + 2, _FAIL)
         w.line(depth, f"{array_local} = inner")
-        if slot.position is not None:
-            w.line(depth, f"if nargs > {slot.position}:")
-            w.line(depth + 1, "if new_args is None:")
-            w.line(depth + 2, "new_args = list(args)")
-            w.line(depth + 1, f"new_args[{slot.position}] = lent")
-            w.line(depth, "else:")
-            depth += 1
-        w.line(depth, "if new_kwargs is None:")
-        w.line(depth + 1, "new_kwargs = dict(kwargs)")
-        w.line(depth, f"new_kwargs[{slot.name!r}] = lent")
+        lent_local = f"lent_{array_local}"
+        w.line(depth, f"{lent_local} = lent")
+        self.lent.append((slot, lent_local, array_local))
 
     def _write_call(self, memo: str) -> bool:
         """The call itself, under jaxtyping's memo when jaxtyping is loaded (returned: whether)."""
@@ -303,11 +304,9 @@ class _Generator:
             # The memory of every argument and default, for the freshness rule (as the general
             # path collects it: before the call, from the values as passed).
             w.line(1, "memories = arguments_memory(args, kwargs, [], [])")
-        if self.replaces:
-            w.line(1, "call_args = args if new_args is None else tuple(new_args)")
-            w.line(1, "call_kwargs = kwargs if new_kwargs is None else new_kwargs")
-        else:
-            w.line(1, "call_args, call_kwargs = args, kwargs")
+        direct = self._direct_arguments()
+        if self.lent:
+            self._write_replaced_arguments(direct is not None)
         # The call's bindings become jaxtyping's memo while the body runs, as in the general path,
         # so that isinstance() in the body sees them. jaxtyping keeps its memo stack on a
         # thread-local; when it is not imported yet, no annotation here uses it and there is
@@ -328,10 +327,28 @@ class _Generator:
             # jaxtyping only reads the arguments entry (f-string axes): one empty dict serves all.
             w.namespace["NO_ARGUMENTS"] = types.MappingProxyType({})
             w.line(1, "stack.append((pushed, {}, {}, NO_ARGUMENTS))")
-            # isinstance() in the body adds to this very dict: its length then tells if it did.
-            w.line(1, "depth, bound_before = len(stack), len(pushed)")
+            w.line(1, "depth = len(stack)")
+            if self._return_reads_body_bindings():
+                # isinstance() in the body adds to this very dict: its length then tells if it did.
+                w.line(1, "bound_before = len(pushed)")
         w.line(1, "try:")
-        w.line(2, "result = function(*call_args, **call_kwargs)")
+        # A call with an empty ``**kwargs`` costs three times one without; one that passes its
+        # arguments by name costs less again.
+        if self.lent:
+            if direct is not None:
+                w.line(2, "if direct:")
+                w.line(3, f"result = function({direct})")
+                w.line(2, "elif call_kwargs:")
+            else:
+                w.line(2, "if call_kwargs:")
+            w.line(3, "result = function(*call_args, **call_kwargs)")
+            w.line(2, "else:")
+            w.line(3, "result = function(*call_args)")
+        else:
+            w.line(2, "if kwargs:")
+            w.line(3, "result = function(*args, **kwargs)")
+            w.line(2, "else:")
+            w.line(3, "result = function(*args)")
         w.line(1, "except ValueError as error:")
         borrows = ", ".join(
             f"({slot_constant}, {array})" for slot_constant, array in self.numpy_borrows
@@ -340,10 +357,68 @@ class _Generator:
         w.line(2, "raise")
         if shares_memo:
             w.line(1, "finally:")
-            # Ours, and whatever a body left above it; jaxtyping may have replaced ours with a copy.
-            w.line(2, "body_memo = stack[depth - 1][0] if len(stack) >= depth else pushed")
+            if self._return_reads_body_bindings():
+                # Ours, and whatever a body left above it; jaxtyping may have replaced ours with a
+                # copy.
+                w.line(2, "body_memo = stack[depth - 1][0] if len(stack) >= depth else pushed")
             w.line(2, "del stack[depth - 1 :]")
         return shares_memo
+
+    def _direct_arguments(self) -> str | None:
+        """The argument list of a call that passed every positional parameter and no keyword,
+        with the lent views in their places; None where some lent view is keyword-only."""
+        if any(slot.position is None for slot, _, _ in self.lent):
+            return None
+        by_position = {slot.position: (lent, array) for slot, lent, array in self.lent}
+        direct: list[str] = []
+        for position in range(len(self.checker.positional_names)):
+            if position not in by_position:
+                direct.append(f"args[{position}]")
+                continue
+            lent, array = by_position[position]
+            # A borrow passed as None, or as a tensor where arrays and tensors are both allowed,
+            # took no view: it is passed on as it came.
+            direct.append(f"{lent} if {array} is not None else args[{position}]")
+        return ", ".join(direct)
+
+    def _write_replaced_arguments(self, has_direct: bool) -> None:
+        """``call_args`` and ``call_kwargs``: the arguments with the lent views in their places.
+
+        With ``has_direct``, a call that passed every positional parameter and no keyword skips
+        this: ``direct`` tells it to pass the views by position.
+        """
+        w = self.writer
+        depth = 1
+        if has_direct:
+            w.line(1, f"direct = nargs == {len(self.checker.positional_names)} and not kwargs")
+            w.line(1, "if not direct:")
+            depth = 2
+        w.line(depth, "new_args = None")
+        w.line(depth, "new_kwargs = None")
+        for slot, lent, array in self.lent:
+            w.line(depth, f"if {array} is not None:")
+            inner = depth + 1
+            if slot.position is not None:
+                w.line(inner, f"if nargs > {slot.position}:")
+                w.line(inner + 1, "if new_args is None:")
+                w.line(inner + 2, "new_args = list(args)")
+                w.line(inner + 1, f"new_args[{slot.position}] = {lent}")
+                w.line(inner, "else:")
+                inner += 1
+            w.line(inner, "if new_kwargs is None:")
+            w.line(inner + 1, "new_kwargs = dict(kwargs)")
+            w.line(inner, f"new_kwargs[{slot.name!r}] = {lent}")
+        w.line(depth, "call_args = args if new_args is None else tuple(new_args)")
+        w.line(depth, "call_kwargs = kwargs if new_kwargs is None else new_kwargs")
+
+    def _return_reads_body_bindings(self) -> bool:
+        """Whether the return names an axis no argument surely bound: an isinstance() in the body
+        may bind it, and the return check then reads the body's memo."""
+        return_slot = self.checker.return_slot
+        if return_slot is None:
+            return False
+        bound = {name for name, state in self.arguments_state.items() if state == BOUND}
+        return not axis_names(return_slot.spec) <= bound
 
     def _write_return(
         self, return_slot: Slot, memo: str, argument_axes: dict[str, str], shares_memo: bool
@@ -354,9 +429,8 @@ class _Generator:
         return_fail = f"return return_failed(result, args, kwargs, {memo}, {memories})"
         # An isinstance() in the body may bind axes the return names and no argument bound:
         # then the general return check reads them.
-        bound_by_arguments = {name for name, state in w.state.items() if state == BOUND}
         assert return_slot.spec is not None or return_slot.kind == OTHER
-        if shares_memo and not axis_names(return_slot.spec) <= bound_by_arguments:
+        if shares_memo and self._return_reads_body_bindings():
             w.line(1, "if len(body_memo) != bound_before:")
             w.line(2, f"return return_failed(result, args, kwargs, body_memo, {memories})")
         # The return's axes get locals of their own, so that the memo handed to the general path
