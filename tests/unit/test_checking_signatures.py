@@ -126,6 +126,76 @@ def test_annotations_naming_later_definitions_resolve_at_the_first_call() -> Non
     assert defined_later(LaterClass()) == 1
 
 
+def _sibling_classes() -> tuple[type, Any]:
+    class Box:
+        pass
+
+    class Holder:
+        @checked
+        def keep(self, box: "Box") -> "Box":  # a sibling local class, from a method
+            return box
+
+    return Box, Holder()
+
+
+def _class_of_an_enclosing_function() -> tuple[type, Any]:
+    class Box:
+        pass
+
+    def inner() -> Any:
+        @checked
+        def keep(box: "Box") -> "Box":  # Box is local to the function around inner()
+            return box
+
+        return keep
+
+    return Box, inner()
+
+
+@pytest.mark.parametrize("made", [_sibling_classes, _class_of_an_enclosing_function])
+def test_string_annotations_resolve_in_every_scope_around_the_definition(
+    made: Callable[[], tuple[type, Any]],
+) -> None:
+    box_class, decorated = made()
+    keep = decorated.keep if hasattr(decorated, "keep") else decorated
+    box = box_class()
+    assert keep(box) is box
+    with pytest.raises(AnnotationError, match="breaks the type rule"):
+        keep(1)
+
+
+def test_a_callers_local_of_the_same_name_is_not_taken() -> None:
+    class Box:  # the caller's, not a scope around the definition
+        pass
+
+    def make() -> Any:
+        def keep(box: "Box") -> None:
+            del box
+
+        keep.__qualname__ = "elsewhere.keep"  # defined, as far as scopes go, somewhere else
+        return checked(keep)
+
+    decorated = make()  # this frame calls make() and holds a Box, but is no scope of keep's
+    with pytest.raises(TypeError, match=r"cannot resolve the annotations .*'Box' is not defined"):
+        decorated(Box())
+
+
+def test_a_local_class_defined_after_decorating_is_reported_with_its_fix() -> None:
+    def make() -> Any:
+        @checked
+        def takes(x: "Later") -> None:
+            del x
+
+        class Later:
+            pass
+
+        return takes, Later
+
+    takes, later = make()
+    with pytest.raises(TypeError, match=r"define the class before the function that names it"):
+        takes(later())
+
+
 def test_a_name_that_never_appears_is_reported_at_the_call() -> None:
     def orphan(value: Any) -> None:
         del value
@@ -169,15 +239,17 @@ def test_what_is_not_a_function_is_refused_at_decoration(target: object) -> None
 
 
 @pytest.mark.parametrize(
-    ("annotation", "error"),
-    [("np.nonexistent", "AttributeError"), ("1 +", "SyntaxError")],
+    ("annotation", "error", "verb"),
+    [("np.nonexistent", "AttributeError", "evaluate"), ("1 +", "SyntaxError", "read")],
 )
-def test_broken_annotations_are_reported_at_decoration(annotation: str, error: str) -> None:
+def test_broken_annotations_are_reported_at_decoration(
+    annotation: str, error: str, verb: str
+) -> None:
     def function(value: Any) -> None:
         del value
 
     function.__annotations__ = {"value": annotation}
-    with pytest.raises(TypeError, match=rf"cannot resolve the annotations .*\({error}: "):
+    with pytest.raises(TypeError, match=rf"^@checked cannot {verb} the annotations .*\({error}: "):
         checked(function)
 
 

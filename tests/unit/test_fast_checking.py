@@ -353,6 +353,42 @@ def test_an_ndarray_subclass_keeps_its_class_and_meaning(path: str) -> None:
     assert (general if path == "general" else fast)(Shared(masked)) == 3.0
 
 
+def _takes_nested(x: Float[Tensor, "b c"]) -> None: ...
+
+
+def _takes_any_rank(x: Shaped[Tensor, "..."]) -> None: ...
+
+
+def _returns_nested(x: Tensor) -> Float[Tensor, "b c"]:
+    return x
+
+
+def _borrows_nested(x: Shared[Float[Tensor, "b c"]]) -> None: ...
+
+
+@pytest.mark.parametrize(
+    ("function", "wrap", "where"),
+    [
+        (_takes_nested, False, "parameter 'x'"),
+        (_takes_any_rank, False, "parameter 'x'"),
+        (_returns_nested, False, "the return value"),
+        (_borrows_nested, True, "parameter 'x'"),
+    ],
+)
+def test_a_strided_nested_tensor_is_a_shape_error_on_both_paths(
+    function: Any, wrap: bool, where: str
+) -> None:
+    # torch answers .shape on one with an internal error; the generated path reads .shape.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: nested tensors are a prototype
+        nested_api: Any = torch.nested  # its signature is untyped
+        nested = nested_api.nested_tensor([torch.ones(2, 3), torch.ones(4, 3)])
+    argument = Shared(nested) if wrap else nested
+    for decorated in decorated_both_ways(function):
+        with pytest.raises(AnnotationError, match=rf"{where} breaks the shape rule.*nested"):
+            decorated(argument)
+
+
 def test_an_axis_the_body_binds_by_isinstance_is_checked_on_the_return() -> None:
     def binds(x: Float[Tensor, " b"], y: Any) -> Float[Tensor, " k"]:
         k_vector: Any = Float[Tensor, " k"]  # a class at run time; checkers see Annotated

@@ -164,7 +164,12 @@ def _write_shape_check(
     variadic = spec.variadic
     if variadic is not None and variadic.name is not None:
         raise UnsupportedError  # *batch binds a tuple: the general path's memo
-    writer.line(depth, f"shape = {value}.shape")
+    # A strided nested tensor has no shape: torch raises an internal error for it, and the general
+    # path explains it. The handler costs nothing until it runs.
+    writer.line(depth, "try:")
+    writer.line(depth + 1, f"shape = {value}.shape")
+    writer.line(depth, "except RuntimeError:")
+    writer.line(depth + 1, fail)
     if variadic is None:
         writer.line(depth, f"if len(shape) != {len(prefix)}:")
         indexed = [(str(index), dim) for index, dim in enumerate(prefix)]

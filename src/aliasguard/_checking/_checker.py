@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from .._annotations import ARRAY, CONTAINER, OWNED, SHARED, names_in_string_annotations
+from .._annotations import ARRAY, CONTAINER, OWNED, SHARED
 from .._containers import ContainerMismatch, rebuild, walk
 from .._describing import function_name
 from .._errors import AliasingError, AnnotationError
@@ -61,6 +61,7 @@ from ._ownership import (
     check_exclusive,
     check_not_from_arguments,
 )
+from ._scopes import enclosing_names
 from ._signature import compile_signature, positional_names
 from ._slots import NO_VALUE, Slot
 
@@ -119,19 +120,10 @@ class Checker:
         try:
             self._compile()
         except NameError:
-            # A string annotation may name a class local to the decorating scope (as beartype
-            # resolves it), or one defined later (the method's own class): the names where the
-            # function was decorated are kept, and tried again now and at the first call.
-            if decorating_frame is not None and decorating_frame.f_locals is not (
-                decorating_frame.f_globals
-            ):
-                # Only the names the annotations use: the rest of the scope may be large arrays.
-                scope = decorating_frame.f_locals
-                self.local_names = {
-                    name: scope[name]
-                    for name in names_in_string_annotations(function)
-                    if name in scope
-                }
+            # A string annotation may name a class local to the scopes around the definition (as
+            # beartype resolves it), or one defined later (the method's own class): the names the
+            # enclosing scopes hold now are kept, and tried again now and at the first call.
+            self.local_names = enclosing_names(function, decorating_frame)
             with contextlib.suppress(NameError):
                 self._compile()
 

@@ -200,12 +200,32 @@ def deferred_body(function: Callable[..., Any]) -> str:
     )
 
 
-def unresolvable_annotations(function: Callable[..., Any], error: BaseException) -> str:
+def unresolvable_annotations(
+    function: Callable[..., Any], error: BaseException, reader: str = "@checked"
+) -> str:
+    """Why ``reader`` (the decorator, or a strategy that reads the signature) cannot use the
+    function's annotations, by what evaluating them raised."""
+    name = function_name(function)
+    cause = f"({type(error).__name__}: {error})"
+    if isinstance(error, NameError):
+        return (
+            f"{reader} cannot resolve the annotations of {name} {cause}: a string annotation "
+            "names something defined neither in the function's module by its first call nor in "
+            "a scope around the function before it is decorated. Import the missing name at "
+            "module level (not only under TYPE_CHECKING), or define the class before the function "
+            "that names it."
+        )
+    if isinstance(error, SyntaxError):
+        return (
+            f"{reader} cannot read the annotations of {name} {cause}: a string annotation is "
+            "not a Python expression, so it would check nothing. Fix its spelling (a bracket or "
+            "quote left open?), or remove the annotation if it was not meant to be checked."
+        )
     return (
-        f"@checked cannot resolve the annotations of {function_name(function)} "
-        f"({type(error).__name__}: {error}): every name in an annotation must be defined in the "
-        "function's module by its first call. Import the missing name at module level (not only "
-        "under TYPE_CHECKING), or fix the annotation's spelling."
+        f"{reader} cannot evaluate the annotations of {name} {cause}: an annotation's "
+        "expression fails when evaluated, so it cannot be checked. Fix the annotation so that "
+        "it evaluates to a type (jaxtyping refuses some shape strings, such as two variadic "
+        "axes '*a *b')."
     )
 
 

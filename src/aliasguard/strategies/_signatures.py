@@ -98,7 +98,9 @@ def _plan_signature(
     try:
         hints = resolved_hints(function)
     except (NameError, TypeError, SyntaxError, AttributeError) as error:
-        raise InvalidArgument(unresolvable_annotations(function, error)) from None
+        raise InvalidArgument(
+            unresolvable_annotations(function, error, reader="call_arguments()")
+        ) from None
     try:
         parameters = inspect.signature(function).parameters
     except (TypeError, ValueError) as error:
