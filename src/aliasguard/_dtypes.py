@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from numpy.typing import DTypeLike
 
 Casting: TypeAlias = Literal["no", "equiv", "safe", "same_kind", "unsafe"]
+
+#: One value for a ``dtypes=`` argument: a name (``"bfloat16"``), a NumPy dtype or scalar type, a
+#: torch dtype. A real object, not a string, so that ``typing.get_type_hints`` evaluates the
+#: signatures that use it.
+DtypeSpec: TypeAlias = str | np.dtype[Any] | type[np.generic] | torch.dtype
 #: From strictest to loosest: each rule allows everything the rules before it allow.
 CASTING_RULES: Final[tuple[Casting, ...]] = ("no", "equiv", "safe", "same_kind", "unsafe")
 

@@ -29,6 +29,7 @@ from ._annotations import involves_contract, resolved_hints
 from ._articles import with_article
 from ._checking import checked, is_checked
 from ._describing import array_summary, function_name
+from ._dtypes import DtypeSpec
 from ._errors import AliasGuardError, AliasingError, AnnotationError
 from ._frames import is_library_file
 from ._numpy_locks import is_locked
@@ -38,8 +39,6 @@ from ._wrappers import MOVED, Owned, is_ndarray, is_shared, unwrap_unchecked
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
-
-    from .strategies import DtypeSpec
 
 _SHOWN_REPR: Final = 60
 #: Where a failing call's exception carries the description of its arguments.

@@ -112,6 +112,18 @@ def test_public_classes_keep_their_type_hints() -> None:
     assert "Any" not in vars(aliasguard)
 
 
+def test_public_functions_keep_their_type_hints() -> None:
+    strategies = pytest.importorskip("aliasguard.strategies")  # the fuzz extra
+    # fuzz's strategies parameter names Hypothesis's SearchStrategy, which `import aliasguard`
+    # does not import (Hypothesis is optional); every other public function's hints evaluate.
+    unevaluated = {"fuzz"}
+    for module in (aliasguard, strategies):
+        for name in module.__all__:
+            public = getattr(module, name)
+            if callable(public) and not isinstance(public, type) and name not in unevaluated:
+                typing.get_type_hints(public)  # raises when a hint cannot be evaluated
+
+
 def test_a_strided_nested_tensor_is_a_shape_error_not_an_internal_one() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # torch: nested tensors are a prototype

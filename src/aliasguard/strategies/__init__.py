@@ -38,9 +38,10 @@ except ModuleNotFoundError as error:
         name="hypothesis",
     ) from None
 
+from .._dtypes import DtypeSpec as DtypeSpec
 from ._annotation_values import from_annotation
 from ._arrays import arrays
-from ._dtype_tables import ARRAY_DTYPES, TENSOR_DTYPES, DtypeSpec as DtypeSpec
+from ._dtype_tables import ARRAY_DTYPES, TENSOR_DTYPES
 from ._layouts import ARRAY_LAYOUTS, TENSOR_LAYOUTS
 from ._signatures import call_arguments
 from ._tensors import tensors

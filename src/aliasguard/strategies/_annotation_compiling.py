@@ -18,9 +18,9 @@ from hypothesis.errors import InvalidArgument
 
 from .._annotation_compat import is_class, ndarray_scalar_type, union_members
 from .._annotations import KIND_NAMES, is_array_annotation, wrapper_parts
-from .._dtypes import DtypeInfo, numpy_dtype_of, resolve_dtype
+from .._dtypes import DtypeInfo, DtypeSpec, numpy_dtype_of, resolve_dtype
 from .._jaxtyping_compat import ArraySpec, numpy_dtype_name, spec_of
-from ._dtype_tables import ARRAY_DTYPES, TENSOR_DTYPES, DtypeSpec, plainest_first
+from ._dtype_tables import ARRAY_DTYPES, TENSOR_DTYPES, plainest_first
 
 _LIBRARIES: Final = ("torch", "numpy")
 

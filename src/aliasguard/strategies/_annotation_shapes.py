@@ -29,7 +29,7 @@ from .._jaxtyping_compat import (
 
 #: Axis bindings: a named axis (``"b"``) to its size, a named variadic axis (``"*batch"``) to its
 #: shape.
-Memo: TypeAlias = "dict[str, int | tuple[int, ...]]"
+Memo: TypeAlias = dict[str, int | tuple[int, ...]]
 
 #: Axis sizes: an empty axis about one draw in nine; shrinks toward 1, the plainest size.
 _SIDES: Final = st.sampled_from((1, 2, 3, 4, 2, 3, 1, 4, 0))

@@ -16,13 +16,13 @@ import torch
 from hypothesis import strategies as st
 
 from .._convert import own, share
-from .._dtypes import DtypeInfo
+from .._dtypes import DtypeInfo, DtypeSpec
 from .._torch_compat import quiet_complex_half
 from .._wrappers import Owned, Shared, is_ndarray
 from ._annotation_compiling import Compiled, Target, compile_annotation, resolve_restriction
 from ._annotation_shapes import Memo, check_memo, draw_annotated_shape
 from ._arrays import arrays
-from ._dtype_tables import ARRAY_DTYPES, DtypeSpec
+from ._dtype_tables import ARRAY_DTYPES
 from ._tensors import tensors
 
 #: The layouts drawn for a value handed over as it is (a bare parameter, or ``Shared(value)``): the

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.extra import numpy as hnp
 
-from .._dtypes import DtypeInfo, resolve_dtype
-from ._dtype_tables import DtypeSpec
+from .._dtypes import DtypeInfo, DtypeSpec, resolve_dtype
 from ._layouts import CONSTANT_PREFIX
 
 _DEFAULT_SHAPES: Final = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)

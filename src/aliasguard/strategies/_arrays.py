@@ -7,15 +7,16 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
+from numpy.typing import NDArray  # at run time: typing.get_type_hints(arrays) reads it
 
-from .._dtypes import numpy_dtype_of
+from .._dtypes import DtypeSpec, numpy_dtype_of
 from .._temp_folders import make_process_folder
 from ._arguments import resolve_dtypes, resolve_layouts, resolve_shapes
-from ._dtype_tables import ARRAY_DTYPES, DtypeSpec
+from ._dtype_tables import ARRAY_DTYPES
 from ._elements import Elements, draw_bits, elements_for
 from ._layouts import (
     ARRAY_LAYOUTS,
@@ -26,9 +27,6 @@ from ._layouts import (
     draw_slices,
     plan_layouts,
 )
-
-if TYPE_CHECKING:
-    from numpy.typing import NDArray
 
 _memmap_directory: str | None = None
 

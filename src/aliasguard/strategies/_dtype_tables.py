@@ -7,15 +7,9 @@ Every name here comes from `aliasguard._dtypes`: a dtype added to that table is 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Final, TypeAlias
-
-import numpy as np
-import torch
+from typing import Final
 
 from .._dtypes import DTYPE_NAMES, numpy_dtype_of, resolve_dtype
-
-#: One value for ``dtypes=``: a name (``"bfloat16"``), a NumPy dtype or scalar type, a torch dtype.
-DtypeSpec: TypeAlias = "str | np.dtype[Any] | type[np.generic] | torch.dtype"
 
 #: Every dtype aliasguard converts with the installed torch, by the name both libraries share
 #: (``float8_e8m0fnu`` needs torch 2.7 or newer).

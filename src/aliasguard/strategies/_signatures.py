@@ -20,10 +20,10 @@ from typing_extensions import TypeIs
 from .._annotations import names_an_array, resolved_hints
 from .._checking import unresolvable_annotations
 from .._describing import function_name
+from .._dtypes import DtypeSpec
 from ._annotation_compiling import Compiled, compile_annotation, resolve_restriction
 from ._annotation_shapes import Memo
 from ._annotation_values import compiled_values
-from ._dtype_tables import DtypeSpec
 
 #: What `call_arguments` draws for plain scalar annotations: small finite values a pipeline can
 #: compute with (``from_type(int)`` draws sizes that exhaust memory when used as a shape).

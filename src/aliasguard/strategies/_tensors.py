@@ -8,10 +8,10 @@ import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from .._dtypes import resolve_dtype
+from .._dtypes import DtypeSpec, resolve_dtype
 from .._torch_compat import quiet_complex_half
 from ._arguments import resolve_dtypes, resolve_layouts, resolve_shapes
-from ._dtype_tables import TENSOR_DTYPES, DtypeSpec
+from ._dtype_tables import TENSOR_DTYPES
 from ._elements import COMPLEX_OF, TORCH_INTEGER_OF_SIZE, Elements, draw_bits, elements_for
 from ._layouts import (
     TENSOR_LAYOUTS,
