@@ -107,6 +107,15 @@ def _full(context: Context, arguments: dict[str, Any]) -> object:
     return context.array(Arr((arguments["dim"],)))
 
 
+def _sized_in_body(context: Context, arguments: dict[str, Any]) -> object:
+    # An f-string axis no annotation of the signature has: it reads the call's arguments.
+    y = context.unwrap(arguments["y"])
+    sized: Any = jaxtyping.Float[context.array_class, "{dim}"]  # a class at run time
+    if not isinstance(y, sized):
+        raise AssertionError("isinstance in the body: not of size dim")
+    return None
+
+
 def _full_self_size(context: Context, arguments: dict[str, Any]) -> object:
     del arguments
     return context.array(Arr((5,)))
@@ -796,6 +805,13 @@ ISSUE_CASES: tuple[Case, ...] = (
         "fstring_between_axes",
         (P("x", Ann("Float", "x {y}")), P("y", int)),
         (ok(A(2, 3), 3), bad(A(2, 3), 4)),
+    ),
+    Case(
+        ISSUE,
+        "fstring_in_body",
+        (P("dim", int), P("y", Ann("Float", "n"))),
+        (ok(3, A(3)), ok(2, y=A(2))),
+        body=Custom(_sized_in_body),
     ),
 )
 

@@ -401,6 +401,32 @@ def test_an_axis_the_body_binds_by_isinstance_is_checked_on_the_return() -> None
             decorated(torch.ones(2), torch.ones(5))
 
 
+def _has_dim_elements(y: Any) -> bool:
+    # Called from a checked body: "{dim}" reads the running call's arguments, as under jaxtyped.
+    dim_vector: Any = Float[Tensor, "{dim}"]  # a class at run time
+    return isinstance(y, dim_vector)
+
+
+def _sized(dim: int, y: Tensor) -> bool:
+    return _has_dim_elements(y)
+
+
+def _sized_by_keyword(*, dim: int, y: Tensor) -> bool:
+    return _has_dim_elements(y)
+
+
+def test_an_fstring_axis_in_the_body_sees_the_call_arguments(general_calls: list[str]) -> None:
+    for decorated in decorated_both_ways(_sized):
+        assert decorated(3, torch.ones(3))
+        assert not decorated(3, torch.ones(4))
+    for decorated in decorated_both_ways(_sized_by_keyword):
+        assert decorated(dim=2, y=torch.ones(2))
+        assert not decorated(dim=2, y=torch.ones(3))
+    # The arguments are bound only when such an axis reads them: the generated path stays (only
+    # the general-only decorations' calls reach the general checker).
+    assert general_calls == ["_sized", "_sized", "_sized_by_keyword", "_sized_by_keyword"]
+
+
 def test_the_memo_stack_is_balanced_after_a_body_that_leaves_an_entry() -> None:
     from jaxtyping import _storage  # the stack itself
 

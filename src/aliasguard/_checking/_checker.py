@@ -22,7 +22,7 @@ import inspect
 import types
 import typing
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import torch
 
@@ -44,6 +44,7 @@ from ._borrows import (
     memory_of,
     take_snapshots,
 )
+from ._call_arguments import CallArguments
 from ._messages import (
     annotation_mismatch,
     beartype_violation,
@@ -85,6 +86,7 @@ class Checker:
     """The per-call logic for one decorated function."""
 
     __slots__ = (
+        "call_arguments",
         "checked_defaults",
         "defaults",
         "exhaustive",
@@ -116,6 +118,8 @@ class Checker:
         self.parameters = inspect.signature(function)  # read once: the compiler and calls share it
         self.positional_names = positional_names(self.parameters)
         self.recent_returns = RecentReturns()
+        #: The arguments entry of the memos this checker pushes (see `_call_arguments`).
+        self.call_arguments = CallArguments(self._running_call, self.bind_arguments)
         self.slots: tuple[Slot, ...] | None = None
         try:
             self._compile()
@@ -181,17 +185,28 @@ class Checker:
         stack = shape_memo_stack()
         memo: dict[str, Any] = {}
         if self.needs_arguments:
-            memo[ARGUMENTS] = self._arguments(args, kwargs)
+            memo[ARGUMENTS] = self.bind_arguments(args, kwargs)
         if stack is None:
             return self._call(args, kwargs, memo, None)
-        stack.append((memo, {}, {}, memo.get(ARGUMENTS, {})))
+        stack.append((memo, {}, {}, memo.get(ARGUMENTS, self.call_arguments)))
         depth = len(stack)
         try:
             return self._call(args, kwargs, memo, stack)
         finally:
             del stack[depth - 1 :]  # ours, and whatever a failing body left above it
 
-    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _running_call(
+        self, frame: types.FrameType
+    ) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """``(args, kwargs)`` when ``frame`` runs this checker's `call`."""
+        if frame.f_code is not _CALL_CODE:
+            return None
+        names = frame.f_locals
+        if names.get("self") is not self:
+            return None
+        return names["args"], names["kwargs"]
+
+    def bind_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments by parameter name, defaults applied, for f-string axes."""
         try:
             bound = self.parameters.bind(*args, **kwargs)
@@ -529,3 +544,7 @@ def _is_bearable(value: object, hint: object) -> bool:
     from beartype.door import is_bearable  # beartype loads when a plain hint is first checked
 
     return is_bearable(value, typing.cast("Any", hint))
+
+
+#: The code of `Checker.call`: a frame running it holds the arguments of a general-path call.
+_CALL_CODE: Final = Checker.call.__code__

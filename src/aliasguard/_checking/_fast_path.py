@@ -34,6 +34,7 @@ from .._lent_views import lend_read_only
 from .._sanitizer import activation as sanitizer_activation
 from .._wrappers import Owned, Shared
 from ._borrows import explain_value_error
+from ._call_arguments import CallArguments, CallOf
 from ._check_source import (
     BOUND,
     MAYBE,
@@ -65,6 +66,8 @@ def compile_fast_call(checker: Checker) -> Callable[..., Any] | None:
         return _compiled_at_first_call(checker)
     if checker.var_positional is not None or checker.var_keyword is not None:
         return None
+    if checker.needs_arguments:
+        return None  # f-string axes read the call's arguments by name: the general path binds them
     try:
         return _Generator(checker, checker.slots).generate()
     except UnsupportedError:
@@ -324,9 +327,9 @@ class _Generator:
             w.line(1, "except AttributeError:")
             w.line(2, "stack = jaxtyping_local.memo_stack = []")
             w.line(1, f"pushed = {pushed}")
-            # jaxtyping only reads the arguments entry (f-string axes): one empty dict serves all.
-            w.namespace["NO_ARGUMENTS"] = types.MappingProxyType({})
-            w.line(1, "stack.append((pushed, {}, {}, NO_ARGUMENTS))")
+            # The arguments entry binds them only if an f-string axis in the body reads them; one
+            # per function serves every call (see _call_arguments, and _compiled for its frames).
+            w.line(1, "stack.append((pushed, {}, {}, call_arguments))")
             w.line(1, "depth = len(stack)")
             if self._return_reads_body_bindings():
                 # isinstance() in the body adds to this very dict: its length then tells if it did.
@@ -475,7 +478,22 @@ class _Generator:
         exec(code, w.namespace)  # our own generated source, from the compiled signature
         generated = typing.cast("Callable[..., Any]", w.namespace["checked_function"])
         w.namespace["own_attributes"] = generated.__dict__  # where typing.no_type_check marks it
+        w.namespace["call_arguments"] = CallArguments(
+            _running_call_of(generated.__code__), self.checker.bind_arguments
+        )
         return generated
+
+
+def _running_call_of(code: types.CodeType) -> CallOf:
+    """Finds the generated function's running call: a frame of its code holds its arguments."""
+
+    def running_call(frame: types.FrameType) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        if frame.f_code is not code:
+            return None
+        names = frame.f_locals
+        return names["args"], names["kwargs"]
+
+    return running_call
 
 
 def _on_value_error(
