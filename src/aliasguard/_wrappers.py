@@ -351,7 +351,7 @@ make_owned: Final = _make_owned
 
 def unwrap(value: object) -> object:
     """``value.value`` for a wrapper, ``value`` itself otherwise."""
-    if isinstance(value, Shared):
+    if is_shared(value):
         return typing.cast("Any", value).value
     return value
 
@@ -396,8 +396,12 @@ def is_ndarray(value: object) -> TypeIs[np.ndarray[Any, Any]]:
 
 
 def is_shared(value: object) -> TypeIs[Shared[Any]]:
-    """Whether ``value`` is a `Shared` wrapper (an `Owned` one included); narrows its type."""
-    return isinstance(value, Shared)
+    """Whether ``value`` is a `Shared` wrapper (an `Owned` one included); narrows its type.
+
+    By its type, not ``isinstance``: an object can claim any ``__class__``, and one that claims
+    to be a wrapper has none of a wrapper's insides.
+    """
+    return issubclass(type(value), Shared)
 
 
 _A = TypeVar("_A", bound="np.ndarray[Any, Any] | torch.Tensor")
@@ -409,7 +413,7 @@ def is_owned(value: Shared[_A]) -> TypeIs[Owned[_A]]: ...
 def is_owned(value: object) -> TypeIs[Owned[Any]]: ...
 def is_owned(value: object) -> bool:
     """Whether ``value`` is an `Owned` wrapper; narrows ``Shared[A]`` to ``Owned[A]``."""
-    return isinstance(value, Owned)
+    return issubclass(type(value), Owned)  # by its type, as `is_shared`
 
 
 # ----------------------------------------------------------------------------------------------

@@ -676,3 +676,24 @@ def test_own_never_hands_torch_an_unaligned_array() -> None:
         check=False,
     )
     assert (result.returncode, result.stdout.strip()) == (0, "copied"), result.stderr
+
+
+def _compare_with_itself(value: Any) -> object:
+    return shares_memory(value, value)
+
+
+_CONVERTERS: list[tuple[Callable[[Any], object], type[Exception]]] = [
+    (own, ConversionError),
+    (share, ShareError),
+    (_compare_with_itself, TypeError),
+]
+
+
+@pytest.mark.parametrize(("convert", "error"), _CONVERTERS)
+def test_an_object_that_claims_to_be_a_wrapper_is_refused_as_not_an_array(
+    convert: Callable[[Any], object], error: type[Exception]
+) -> None:
+    # isinstance() believes __class__; the converters look at the type itself.
+    impostor: Any = type("Impostor", (), {"__class__": property(lambda _: aliasguard.Shared)})()
+    with pytest.raises(error, match=r"takes .*got Impostor"):
+        convert(impostor)
