@@ -1097,6 +1097,19 @@ def test_spec_numpy_borrow_message_shows_dtype_and_shape() -> None:
     assert "(5,)" in line
 
 
+def test_a_structured_dtype_mismatch_says_how_to_make_one() -> None:
+    record = np.dtype([("a", np.float32), ("b", np.int32)])
+    records: Any = jaxtyping.make_numpy_struct_dtype(record, "Records")
+
+    def untyped(x: Any) -> None: ...
+
+    untyped.__annotations__ = {"x": records[np.ndarray, " n"], "return": None}  # built at run time
+    takes = checked(untyped)
+    takes(np.zeros(3, dtype=record))
+    with pytest.raises(AnnotationError, match=r"dtype rule.*fix: make an array of the annotated"):
+        takes(np.zeros(3))
+
+
 def test_spec_kind_error_shows_the_actual_dtype_and_shape() -> None:
     """First line: actual vs expected, dtype and shape, for a Shared given to an Owned parameter."""
     with pytest.raises(AnnotationError) as caught:

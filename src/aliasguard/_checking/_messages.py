@@ -53,6 +53,19 @@ _FIXES = {
 }
 
 
+# own() casts between plain dtypes only: a structured one is built field by field.
+_STRUCTURED_FIX = (
+    "make an array of the annotated structured dtype (np.zeros(shape, dtype=...), then fill its "
+    "fields), or widen the annotation's dtype"
+)
+
+
+def _wants_structured(slot: Slot) -> bool:
+    # jaxtyping names a structured dtype by its description: "[('a', '<f4'), ...]".
+    names = slot.spec.numpy_dtype_names if slot.spec is not None else None
+    return bool(names) and all(name.startswith("[") for name in names or ())
+
+
 def annotation_mismatch(
     function: Callable[..., Any],
     slot: Slot,
@@ -62,10 +75,11 @@ def annotation_mismatch(
 ) -> str:
     rule, detail = problem
     bound = ", ".join(f"{name}={size} (from {owner!r})" for name, size, owner in bindings)
+    fix = _STRUCTURED_FIX if rule == "dtype" and _wants_structured(slot) else _FIXES[rule]
     return (
         f"{function_name(function)}: {_where(slot)} breaks the {rule} rule: got "
         f"{described(value)}, expected {_annotation_text(slot)} ({detail}); fix: "
-        f"{_FIXES[rule]}.\n"
+        f"{fix}.\n"
         f"  axis bindings: {bound or 'none yet'}"
     )
 
