@@ -25,12 +25,13 @@ import torch
 from ._annotation_compat import (
     is_class,
     is_jaxtyping_annotation,
+    runtime_class,
     union_members,
     without_none,
 )
 from ._containers import is_container_hint
 from ._jaxtyping_compat import ArraySpec, spec_of
-from ._wrappers import Owned, Shared, runtime_class, subscript_parts
+from ._wrappers import Owned, Shared, subscript_parts
 
 # What an annotation asks for, as small ints for the per-call loop.
 SHARED: Final = 0  # Shared[...]: a borrow; an Owned is accepted too
