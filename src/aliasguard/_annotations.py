@@ -24,7 +24,8 @@ import torch
 
 from ._annotation_compat import (
     is_class,
-    is_jaxtyping_annotation,
+    # Offered from here: the faces' type lookup resolves bare jaxtyping annotations.
+    is_jaxtyping_annotation as is_jaxtyping_annotation,  # noqa: PLC0414
     runtime_class,
     union_members,
     without_none,
@@ -91,6 +92,24 @@ def wrapper_parts(hint: object) -> tuple[int, object] | None:
     return kinds.pop(), typing.Union[payloads]  # noqa: UP007  # built from a tuple
 
 
+def alternatives(hint: object) -> tuple[object, ...]:
+    """The members of a union annotation (``A | B``, ``typing.Union``, ``Optional``), else ``(hint,)``."""
+    return union_members(hint) or (hint,)
+
+
+def array_spec(annotation: object) -> ArraySpec:
+    """One array annotation compiled, as `Reading.spec` holds it (``Any`` reads as either library).
+
+    For those who take a payload apart themselves: `aliasguard.strategies` draws each member of a
+    union payload on its own.
+
+    Raises:
+        TypeError: the annotation names no array class, or a jaxtyping dimension aliasguard cannot
+            check.
+    """
+    return spec_of(annotation)
+
+
 def is_array_class(hint: object) -> bool:
     """Whether ``hint`` checks as ``np.ndarray``/``torch.Tensor`` (``NDArray[...]`` included)."""
     origin = runtime_class(hint)
@@ -109,9 +128,9 @@ def is_array_annotation(hint: object) -> bool:
 
 def names_an_array(hint: object) -> bool:
     """Whether a wrapper or array annotation is ``hint`` or one of its union's members."""
-    members = union_members(hint) or (hint,)
     return any(
-        wrapper_parts(member) is not None or is_array_annotation(member) for member in members
+        wrapper_parts(member) is not None or is_array_annotation(member)
+        for member in alternatives(hint)
     )
 
 

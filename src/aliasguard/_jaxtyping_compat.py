@@ -78,6 +78,10 @@ class ArraySpec:
     def checks_shape(self) -> bool:
         return self.prefix is not None
 
+    def admits_numpy_dtype(self, dtype: np.dtype[Any]) -> bool:
+        """Whether an array of ``dtype`` meets the annotation's dtype (its shape aside)."""
+        return self.numpy_dtype_names is None or numpy_dtype_name(dtype) in self.numpy_dtype_names
+
 
 def _all_torch_dtypes() -> list[torch.dtype]:
     return [value for value in vars(torch).values() if isinstance(value, torch.dtype)]
