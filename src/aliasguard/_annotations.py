@@ -14,6 +14,8 @@ jaxtyping's private parse results mean lives in `_jaxtyping_compat`; containers 
 from __future__ import annotations
 
 import ast
+import contextlib
+import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -134,6 +136,23 @@ def names_an_array(hint: object) -> bool:
     )
 
 
+def plain_class(hint: object) -> type | None:
+    """``hint`` (``None`` set aside) when beartype checks it as ``isinstance(value, hint)``, else None.
+
+    `@checked`'s generated path inlines that check for the annotations beartype would judge. beartype
+    checks a plain class (no metaclass of its own, not a protocol) with ``isinstance``: a
+    ``bool`` is an ``int``, and by default an ``int`` is not a ``float`` (its PEP 484 tower is off
+    unless configured, and the checker calls beartype with the default configuration).
+    """
+    inner, _ = without_none(hint)
+    if not isinstance(inner, type) or type(inner) is not type:
+        return None
+    cls = inner
+    if getattr(cls, "_is_protocol", False) or cls.__dict__.get("__class_getitem__") is not None:
+        return None
+    return cls
+
+
 def involves_contract(hint: object) -> bool:
     """Whether an annotation uses `Shared`/`Owned` or jaxtyping anywhere (the import hook's test)."""
     inner, _ = without_none(hint)
@@ -173,6 +192,22 @@ def resolved_hints(
     author meant it to be checked.
     """
     return typing.get_type_hints(function, localns=local_names, include_extras=True)
+
+
+def resolve_class_annotations(cls: type) -> None:
+    """Evaluate a class's string annotations in the module that defines it, while it still can.
+
+    ``typing.get_type_hints(cls)`` evaluates them in ``sys.modules[cls.__module__]``: once
+    ``aliasguard/__init__`` names its public classes' module ``aliasguard``, that is the package's
+    face, where names such as ``Any`` are not defined. A name imported only for type checkers
+    cannot be evaluated at all, and its annotation stays a string.
+    """
+    own = inspect.get_annotations(cls)  # the class's own, not its bases
+    if not own:
+        return
+    with contextlib.suppress(Exception):  # names imported only for type checkers stay strings
+        hints = typing.get_type_hints(cls, include_extras=True)
+        cls.__annotations__ = {name: hints.get(name, own[name]) for name in own}
 
 
 def names_in_string_annotations(function: Callable[..., Any]) -> set[str]:
