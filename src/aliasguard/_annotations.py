@@ -6,9 +6,14 @@ do: ``Shared[...]``/``Owned[...]`` (bare, subscripted, in unions of one kind), j
 annotations (``Float[Tensor, "b c"]``, their unions, ``Float[Any, "n"]``), ``np.ndarray``,
 ``torch.Tensor``, ``NDArray[...]`` in every NumPy's spelling, and ``X | None``.
 
-How the spellings differ across Python and NumPy versions lives in `_annotation_compat`; what
-jaxtyping's private parse results mean lives in `_jaxtyping_compat`; containers of wrappers
-(``tuple``/``list``/``dict``/NamedTuple/dataclass) are walked by `_containers`.
+This module and the three below it are the only ones that inspect annotations
+(``tests/unit/test_one_reader.py`` holds the rest of the package to that): how the spellings differ
+across Python and NumPy versions, and how an annotation is shown in messages and reprs
+(`annotation_text`), live in `_annotation_compat`; what jaxtyping's private parse results mean, and
+which classes an array annotation (a ``Shared[...]``/``Owned[...]`` payload included) checks, live
+in `_jaxtyping_compat`; containers of wrappers (``tuple``/``list``/``dict``/NamedTuple/dataclass)
+are walked by `_containers`. The runtime ``Shared[...]`` classes in `_wrappers`, below this module,
+ask those two compatibility modules directly; everything above asks this one.
 """
 
 from __future__ import annotations
