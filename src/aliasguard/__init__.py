@@ -6,10 +6,9 @@ type says which: `Shared` (a borrow, read-only by contract) or `Owned` (nothing 
 """
 
 import contextlib
-import inspect
-import typing
 from importlib.metadata import PackageNotFoundError, version
 
+from ._annotations import resolve_class_annotations as _resolve_class_annotations
 from ._checking import checked as checked
 from ._convert import own as own, share as share
 from ._errors import (
@@ -65,23 +64,9 @@ def _set_public_module() -> None:
     for name in __all__:
         public = globals()[name]
         if isinstance(public, type):
-            _resolve_own_annotations(public)
+            _resolve_class_annotations(public)
         with contextlib.suppress(AttributeError, TypeError):
             public.__module__ = __name__
-
-
-def _resolve_own_annotations(cls: type) -> None:
-    """Evaluate a class's string annotations in the module that defines it, while it still can.
-
-    ``typing.get_type_hints(cls)`` evaluates them in ``sys.modules[cls.__module__]``, which after
-    the rename is this module, where names such as ``Any`` are not defined.
-    """
-    own = inspect.get_annotations(cls)  # the class's own, not its bases
-    if not own:
-        return
-    with contextlib.suppress(Exception):  # names imported only for type checkers stay strings
-        hints = typing.get_type_hints(cls, include_extras=True)
-        cls.__annotations__ = {name: hints.get(name, own[name]) for name in own}
 
 
 _set_public_module()

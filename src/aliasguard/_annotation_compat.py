@@ -59,6 +59,17 @@ def resolve_alias(annotation: object) -> object:
     return current
 
 
+def runtime_class(annotation: object) -> object:
+    """The class an annotation like ``NDArray[Any]`` or ``np.ndarray[...]`` checks at run time.
+
+    Generic aliases answer their origin; PEP 695 aliases (``type X = ...``, as NumPy's ``NDArray``
+    is from NumPy 2.5 on) are followed first. Anything else comes back unchanged.
+    """
+    resolved = resolve_alias(annotation)
+    origin = typing.get_origin(resolved)
+    return origin if is_class(origin) else resolved
+
+
 def ndarray_scalar_type(annotation: object) -> type | None:
     """The scalar type (an ``np.generic`` subclass) ``NDArray[T]`` admits, or ``None``.
 
@@ -116,3 +127,39 @@ def is_jaxtyping_annotation(annotation: object) -> bool:
         and is_class(annotation)
         and issubclass(annotation, jaxtyping.AbstractArray)
     )
+
+
+def annotation_text(annotation: object, *, by_class: bool = False, written: bool = False) -> str:
+    """An annotation as aliasguard's messages and reprs show it: ``Shared[Float[Tensor, 'n']] | None``.
+
+    A union shows its members joined by `` | `` (``typing.Union[A, B]`` reads as ``A | B``),
+    ``NoneType`` shows as ``None``, aliasguard's own classes as their repr without the package's
+    prefix, and anything else by its name (jaxtyping's ``Float[Tensor, 'n']``) or else its repr.
+
+    Args:
+        by_class: name an alias by the class it checks, and a NumPy array class as ``ndarray``.
+            The runtime ``Shared[...]``/``Owned[...]`` classes are named so, so that the class
+            made for ``NDArray[np.float32]`` reads ``Shared[ndarray]`` on every NumPy, whose
+            ``NDArray`` (a PEP 695 alias from 2.5 on) would otherwise name itself ``NDArray``.
+        written: show what is not a class (a union, ``list[int]``, ``NDArray[np.float32]``) by its
+            repr, as written: `aliasguard.strategies` quotes the annotation it was given, and its
+            name alone (``list``, ``ndarray``) would drop the part that explains the refusal.
+    """
+    if written:
+        if not is_class(annotation):
+            return repr(annotation)
+    else:
+        members = union_members(annotation)
+        if members is not None:
+            return " | ".join(annotation_text(member, by_class=by_class) for member in members)
+        if annotation is type(None):
+            return "None"
+        if by_class:
+            resolved = runtime_class(annotation)
+            if resolved is not annotation and is_class(resolved):
+                return annotation_text(resolved, by_class=True)  # NDArray[...]: its class
+            if is_class(annotation) and annotation.__module__ == "numpy":
+                return "ndarray"
+    if is_class(annotation) and annotation.__module__ == "aliasguard":
+        return repr(annotation).removeprefix("aliasguard.")
+    return getattr(annotation, "__name__", None) or repr(annotation)

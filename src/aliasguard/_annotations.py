@@ -6,14 +6,21 @@ do: ``Shared[...]``/``Owned[...]`` (bare, subscripted, in unions of one kind), j
 annotations (``Float[Tensor, "b c"]``, their unions, ``Float[Any, "n"]``), ``np.ndarray``,
 ``torch.Tensor``, ``NDArray[...]`` in every NumPy's spelling, and ``X | None``.
 
-How the spellings differ across Python and NumPy versions lives in `_annotation_compat`; what
-jaxtyping's private parse results mean lives in `_jaxtyping_compat`; containers of wrappers
-(``tuple``/``list``/``dict``/NamedTuple/dataclass) are walked by `_containers`.
+This module and the three below it are the only ones that inspect annotations
+(``tests/unit/test_one_reader.py`` holds the rest of the package to that): how the spellings differ
+across Python and NumPy versions, and how an annotation is shown in messages and reprs
+(`annotation_text`), live in `_annotation_compat`; what jaxtyping's private parse results mean, and
+which classes an array annotation (a ``Shared[...]``/``Owned[...]`` payload included) checks, live
+in `_jaxtyping_compat`; containers of wrappers (``tuple``/``list``/``dict``/NamedTuple/dataclass)
+are walked by `_containers`. The runtime ``Shared[...]`` classes in `_wrappers`, below this module,
+ask those two compatibility modules directly; everything above asks this one.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import inspect
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,13 +31,15 @@ import torch
 
 from ._annotation_compat import (
     is_class,
-    is_jaxtyping_annotation,
+    # Offered from here: the faces' type lookup resolves bare jaxtyping annotations.
+    is_jaxtyping_annotation as is_jaxtyping_annotation,  # noqa: PLC0414
+    runtime_class,
     union_members,
     without_none,
 )
 from ._containers import is_container_hint
 from ._jaxtyping_compat import ArraySpec, spec_of
-from ._wrappers import Owned, Shared, runtime_class, subscript_parts
+from ._wrappers import Owned, Shared, subscript_parts
 
 # What an annotation asks for, as small ints for the per-call loop.
 SHARED: Final = 0  # Shared[...]: a borrow; an Owned is accepted too
@@ -90,6 +99,24 @@ def wrapper_parts(hint: object) -> tuple[int, object] | None:
     return kinds.pop(), typing.Union[payloads]  # noqa: UP007  # built from a tuple
 
 
+def alternatives(hint: object) -> tuple[object, ...]:
+    """The members of a union annotation (``A | B``, ``typing.Union``, ``Optional``), else ``(hint,)``."""
+    return union_members(hint) or (hint,)
+
+
+def array_spec(annotation: object) -> ArraySpec:
+    """One array annotation compiled, as `Reading.spec` holds it (``Any`` reads as either library).
+
+    For those who take a payload apart themselves: `aliasguard.strategies` draws each member of a
+    union payload on its own.
+
+    Raises:
+        TypeError: the annotation names no array class, or a jaxtyping dimension aliasguard cannot
+            check.
+    """
+    return spec_of(annotation)
+
+
 def is_array_class(hint: object) -> bool:
     """Whether ``hint`` checks as ``np.ndarray``/``torch.Tensor`` (``NDArray[...]`` included)."""
     origin = runtime_class(hint)
@@ -108,10 +135,27 @@ def is_array_annotation(hint: object) -> bool:
 
 def names_an_array(hint: object) -> bool:
     """Whether a wrapper or array annotation is ``hint`` or one of its union's members."""
-    members = union_members(hint) or (hint,)
     return any(
-        wrapper_parts(member) is not None or is_array_annotation(member) for member in members
+        wrapper_parts(member) is not None or is_array_annotation(member)
+        for member in alternatives(hint)
     )
+
+
+def plain_class(hint: object) -> type | None:
+    """``hint`` (``None`` set aside) when beartype checks it as ``isinstance(value, hint)``, else None.
+
+    `@checked`'s generated path inlines that check for the annotations beartype would judge. beartype
+    checks a plain class (no metaclass of its own, not a protocol) with ``isinstance``: a
+    ``bool`` is an ``int``, and by default an ``int`` is not a ``float`` (its PEP 484 tower is off
+    unless configured, and the checker calls beartype with the default configuration).
+    """
+    inner, _ = without_none(hint)
+    if not isinstance(inner, type) or type(inner) is not type:
+        return None
+    cls = inner
+    if getattr(cls, "_is_protocol", False) or cls.__dict__.get("__class_getitem__") is not None:
+        return None
+    return cls
 
 
 def involves_contract(hint: object) -> bool:
@@ -153,6 +197,22 @@ def resolved_hints(
     author meant it to be checked.
     """
     return typing.get_type_hints(function, localns=local_names, include_extras=True)
+
+
+def resolve_class_annotations(cls: type) -> None:
+    """Evaluate a class's string annotations in the module that defines it, while it still can.
+
+    ``typing.get_type_hints(cls)`` evaluates them in ``sys.modules[cls.__module__]``: once
+    ``aliasguard/__init__`` names its public classes' module ``aliasguard``, that is the package's
+    face, where names such as ``Any`` are not defined. A name imported only for type checkers
+    cannot be evaluated at all, and its annotation stays a string.
+    """
+    own = inspect.get_annotations(cls)  # the class's own, not its bases
+    if not own:
+        return
+    with contextlib.suppress(Exception):  # names imported only for type checkers stay strings
+        hints = typing.get_type_hints(cls, include_extras=True)
+        cls.__annotations__ = {name: hints.get(name, own[name]) for name in own}
 
 
 def names_in_string_annotations(function: Callable[..., Any]) -> set[str]:

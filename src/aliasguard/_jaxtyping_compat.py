@@ -23,9 +23,9 @@ from ._annotation_compat import (
     is_class,
     is_jaxtyping_annotation,
     ndarray_scalar_type,
+    runtime_class,
     union_members,
 )
-from ._wrappers import runtime_class
 
 # Dimension kinds, as small ints for the per-call loop.
 NAMED: Final = 0
@@ -78,6 +78,10 @@ class ArraySpec:
     def checks_shape(self) -> bool:
         return self.prefix is not None
 
+    def admits_numpy_dtype(self, dtype: np.dtype[Any]) -> bool:
+        """Whether an array of ``dtype`` meets the annotation's dtype (its shape aside)."""
+        return self.numpy_dtype_names is None or numpy_dtype_name(dtype) in self.numpy_dtype_names
+
 
 def _all_torch_dtypes() -> list[torch.dtype]:
     return [value for value in vars(torch).values() if isinstance(value, torch.dtype)]
@@ -124,21 +128,75 @@ def _compile_dims(
     return tuple(prefix), variadic, tuple(suffix)
 
 
-def _array_class(annotation: object) -> type | tuple[type, ...]:
-    if annotation is typing.Any or annotation is object:
+_EITHER_LIBRARY: Final = (np.ndarray, torch.Tensor)
+
+
+def array_check(annotation: object, *, payload: bool = False) -> type | tuple[type, ...]:
+    """What ``isinstance`` checks for an array annotation: a class, or a tuple of classes.
+
+    ``Any`` checks both libraries' classes; a union, its members' classes (flattened); an alias
+    (``NDArray[...]``, ``np.ndarray[...]``), the class it stands for (see `runtime_class`); any
+    other class itself (a jaxtyping annotation, which ``isinstance`` then checks whole).
+
+    Args:
+        payload: read the payload of a ``Shared[...]``/``Owned[...]``, which must name an
+            ``np.ndarray`` or a ``torch.Tensor`` (see `is_array_payload`). Otherwise ``object``
+            (what jaxtyping reads an unbound type variable as) checks both libraries too, and
+            any class checks itself: ``Float[jax.Array, "n"]`` checks a ``jax.Array``.
+
+    Raises:
+        TypeError: the annotation, or a member of its union, names no such class.
+    """
+    if annotation is typing.Any or (annotation is object and not payload):
         # Float[Any, "n"] (and an unbound TypeVar, which jaxtyping reads as Any): any array.
-        return (np.ndarray, torch.Tensor)
+        return _EITHER_LIBRARY
     members = union_members(annotation)
     if members is not None:
         classes: list[type] = []
         for member in members:
-            found = _array_class(member)
+            found = array_check(member, payload=payload)
             classes.extend(found if isinstance(found, tuple) else (found,))
         return tuple(classes)
+    if payload and not is_array_payload(annotation):
+        raise TypeError(
+            f"{annotation!r} cannot be wrapped: Shared[...] and Owned[...] take np.ndarray, "
+            "torch.Tensor, a jaxtyping annotation of one (Float[Tensor, 'b c']) or a union of them."
+        )
     candidate = runtime_class(annotation)
     if is_class(candidate):
         return candidate
     raise TypeError(f"{annotation!r} is not an array class: use np.ndarray or torch.Tensor.")
+
+
+def is_array_payload(annotation: object) -> bool:
+    """Whether one annotation (not a union) names an ``np.ndarray`` or a ``torch.Tensor``.
+
+    A subclass counts, and so does an alias of one (``NDArray[np.float32]``) and a jaxtyping
+    annotation of one, or of ``Any`` (``Float[Any, "n"]``: an array of either library).
+    """
+    origin = runtime_class(annotation)
+    if is_class(origin) and issubclass(origin, _EITHER_LIBRARY):
+        return True
+    if is_jaxtyping_annotation(annotation):
+        array_type: object = getattr(annotation, "array_type", None)
+        return array_type is typing.Any or is_array_payload(array_type)
+    return False
+
+
+def annotation_key(annotation: object) -> object:
+    """A key equal for equal annotations: jaxtyping builds a new class for each ``Float[...]``.
+
+    Raises:
+        TypeError: a union member is unhashable. Any other annotation is its own key, hashable
+            or not: the caller's lookup finds out.
+    """
+    members = union_members(annotation)
+    if members is not None:
+        return frozenset(annotation_key(member) for member in members)
+    if is_jaxtyping_annotation(annotation):
+        attributes = ("__name__", "array_type", "dtypes", "dim_str")
+        return ("jaxtyping", *(getattr(annotation, name, None) for name in attributes))
+    return annotation
 
 
 def _scalar_names_of(annotation: object) -> frozenset[str] | None:
@@ -158,7 +216,7 @@ def spec_of(annotation: object) -> ArraySpec:
     if annotation is typing.Any or annotation is object:
         annotation = np.ndarray | torch.Tensor  # Shared[Any]: any array or tensor
     if not is_jaxtyping_annotation(annotation):
-        array_class = _array_class(annotation)
+        array_class = array_check(annotation)
         names = _scalar_names_of(annotation)
         # NDArray[np.float32] calls itself "ndarray": its repr names the dtype too.
         name = (
@@ -190,7 +248,7 @@ def spec_of(annotation: object) -> ArraySpec:
     dim_str: str = getattr(annotation, "dim_str", "")
     return ArraySpec(
         annotation=annotation,
-        array_class=_array_class(array_type),
+        array_class=array_check(array_type),
         torch_dtypes=torch_dtypes,
         numpy_dtype_names=numpy_names,
         prefix=prefix,

@@ -22,9 +22,10 @@ import numpy as np
 import torch
 from typing_extensions import Never, TypeIs
 
-from ._annotation_compat import is_class, is_jaxtyping_annotation, resolve_alias, union_members
+from ._annotation_compat import annotation_text
 from ._articles import with_article
 from ._errors import AliasingError
+from ._jaxtyping_compat import annotation_key, array_check
 from ._torch_compat import storage_has_other_tensors
 
 A_co = TypeVar("A_co", bound="np.ndarray[Any, Any] | torch.Tensor", covariant=True)
@@ -420,63 +421,6 @@ def is_owned(value: object) -> bool:
 # Runtime-checkable subscripted forms.
 
 
-def runtime_class(annotation: object) -> object:
-    """The class an annotation like ``NDArray[Any]`` or ``np.ndarray[...]`` checks at run time.
-
-    Generic aliases answer their origin; PEP 695 aliases (``type X = ...``, as NumPy's ``NDArray``
-    is from NumPy 2.5 on) are followed first. Anything else comes back unchanged.
-    """
-    resolved = resolve_alias(annotation)
-    origin = typing.get_origin(resolved)
-    return origin if is_class(origin) else resolved
-
-
-def _array_class_of(payload: object) -> type | None:
-    """The library class a payload annotation checks against, or None when it is not one."""
-    origin = runtime_class(payload)
-    if is_class(origin) and issubclass(origin, np.ndarray | torch.Tensor):
-        return typing.cast("type", origin)
-    if is_jaxtyping_annotation(payload):
-        array_type: object = getattr(payload, "array_type", None)
-        if array_type is typing.Any:  # Float[Any, "n"]: an array of either library
-            return np.ndarray
-        return _array_class_of(array_type)
-    return None
-
-
-def _payload_check(payload: object) -> object:
-    """What ``isinstance`` gets for the payload: the annotation itself, or its runtime class."""
-    if payload is typing.Any:
-        return (np.ndarray, torch.Tensor)
-    members = union_members(payload)
-    if members is not None:
-        return tuple(_payload_check(member) for member in members)
-    if _array_class_of(payload) is None:
-        raise TypeError(
-            f"{payload!r} cannot be wrapped: Shared[...] and Owned[...] take np.ndarray, "
-            "torch.Tensor, a jaxtyping annotation of one (Float[Tensor, 'b c']) or a union of them."
-        )
-    if is_class(payload):
-        return payload  # a class, jaxtyping's included: isinstance checks it whole
-    # np.ndarray[...] / NDArray[...] aliases are not isinstance-able: check their class.
-    return runtime_class(payload)
-
-
-def _payload_name(payload: object) -> str:
-    members = union_members(payload)
-    if members is not None:
-        # typing.Union[A, B] == A | B: name both spellings alike, whichever built the cache entry.
-        return " | ".join(_payload_name(member) for member in members)
-    if payload is typing.Any:
-        return "Any"
-    resolved = runtime_class(payload)
-    if resolved is not payload and is_class(resolved):
-        return _payload_name(resolved)  # NDArray[...] names its class, whatever NumPy's alias
-    if isinstance(payload, type) and payload.__module__ in ("torch", "numpy"):
-        return payload.__qualname__ if payload.__module__ == "torch" else "ndarray"
-    return getattr(payload, "__name__", None) or repr(payload)
-
-
 class _CheckableMeta(type):
     """Metaclass of ``Shared[...]``/``Owned[...]`` at run time: isinstance checks the payload."""
 
@@ -500,7 +444,7 @@ class _CheckableMeta(type):
         return wrapper
 
     def __repr__(cls) -> str:
-        return f"aliasguard.{cls._origin.__name__}[{_payload_name(cls._payload)}]"
+        return f"aliasguard.{cls._origin.__name__}[{annotation_text(cls._payload, by_class=True)}]"
 
 
 def subscript_parts(hint: object) -> tuple[type, object] | None:
@@ -535,7 +479,7 @@ def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
         )
     key: tuple[type, object] = (origin, None)
     try:
-        key = (origin, _cache_key(payload))
+        key = (origin, annotation_key(payload))
         return _CHECKABLE_CACHE[key]
     except KeyError:
         pass
@@ -545,26 +489,17 @@ def _checkable_class(origin: type[Shared[Any]], payload: object) -> type:
     return checkable
 
 
-def _cache_key(payload: object) -> object:
-    """A key equal for equal annotations: jaxtyping builds a new class for each ``Float[...]``."""
-    members = union_members(payload)
-    if members is not None:
-        return frozenset(_cache_key(member) for member in members)
-    if is_jaxtyping_annotation(payload):
-        attributes = ("__name__", "array_type", "dtypes", "dim_str")
-        return ("jaxtyping", *(getattr(payload, name, None) for name in attributes))
-    return payload
-
-
 def _build_checkable(origin: type[Shared[Any]], payload: object) -> type:
+    check = array_check(payload, payload=True)  # first: it refuses what no wrapper can hold
+    name = annotation_text(payload, by_class=True)
     namespace = {
         "_origin": origin,
         "_payload": payload,
-        "_check": _payload_check(payload),
+        "_check": check,
         "__module__": "aliasguard",
-        "__doc__": f"{origin.__name__} wrapping {_payload_name(payload)}, checked at run time.",
+        "__doc__": f"{origin.__name__} wrapping {name}, checked at run time.",
     }
-    checkable = _CheckableMeta(f"{origin.__name__}[{_payload_name(payload)}]", (), namespace)
+    checkable = _CheckableMeta(f"{origin.__name__}[{name}]", (), namespace)
     for watcher in _CLASS_WATCHERS:
         watcher(checkable)
     return checkable

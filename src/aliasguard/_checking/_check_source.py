@@ -15,8 +15,7 @@ from typing import Final
 import numpy as np
 import torch
 
-from .._annotation_compat import without_none
-from .._annotations import CONTAINER, OTHER, OWNED
+from .._annotations import CONTAINER, OTHER, OWNED, plain_class
 from .._jaxtyping_compat import (
     ANONYMOUS,
     BROADCAST_FIXED,
@@ -34,22 +33,6 @@ BOUND: Final = 2  # bound whenever this point is reached
 
 class UnsupportedError(Exception):
     """The signature needs something the generated path does not do: use the general path."""
-
-
-def plain_class(hint: object) -> type | None:
-    """``hint`` when beartype checks it as ``isinstance(value, hint)``; None otherwise.
-
-    beartype checks a plain class (no metaclass of its own, not a protocol) with ``isinstance``: a
-    ``bool`` is an ``int``, and by default an ``int`` is not a ``float`` (its PEP 484 tower is off
-    unless configured, and the checker calls beartype with the default configuration).
-    """
-    inner, _ = without_none(hint)
-    if not isinstance(inner, type) or type(inner) is not type:
-        return None
-    cls = inner
-    if getattr(cls, "_is_protocol", False) or cls.__dict__.get("__class_getitem__") is not None:
-        return None
-    return cls
 
 
 class SourceWriter:

@@ -27,7 +27,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, Final
 
-from .._annotations import ARRAY, OTHER, OWNED, SHARED
+from .._annotations import ARRAY, OTHER, OWNED, SHARED, plain_class
 from .._describing import function_name
 from .._errors import AliasingError
 from .._lent_views import lend_read_only
@@ -42,7 +42,6 @@ from ._check_source import (
     SourceWriter,
     UnsupportedError,
     axis_names,
-    plain_class,
     supported_slot,
     write_array_check,
 )

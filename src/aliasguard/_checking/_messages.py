@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .._annotation_compat import union_members
+from .._annotation_compat import annotation_text
 from .._articles import with_article
 from .._describing import copy_expression, describe, described, function_name
 from .._wrappers import Owned, Shared
@@ -18,19 +18,8 @@ from ._slots import Slot
 
 
 def _annotation_text(slot: Slot) -> str:
-    return hint_text(slot.hint)
-
-
-def hint_text(hint: object) -> str:
-    """An annotation as messages show it: ``Shared[Float[Tensor, 'n']] | None``."""
-    members = union_members(hint)
-    if members is not None:
-        return " | ".join(hint_text(member) for member in members)
-    if hint is type(None):
-        return "None"
-    if isinstance(hint, type) and hint.__module__ == "aliasguard":
-        return repr(hint).removeprefix("aliasguard.")
-    return getattr(hint, "__name__", None) or repr(hint)
+    """The slot's annotation as messages show it: ``Shared[Float[Tensor, 'n']] | None``."""
+    return annotation_text(slot.hint)
 
 
 def _where(slot: Slot) -> str:

@@ -7,7 +7,6 @@ dtypes, the dims spec that ``@checked`` itself reads); every draw of `from_annot
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -16,10 +15,16 @@ import numpy as np
 import torch
 from hypothesis.errors import InvalidArgument
 
-from .._annotation_compat import is_class, ndarray_scalar_type, union_members
-from .._annotations import KIND_NAMES, is_array_annotation, wrapper_parts
+from .._annotation_compat import annotation_text
+from .._annotations import (
+    KIND_NAMES,
+    alternatives,
+    array_spec,
+    is_array_annotation,
+    wrapper_parts,
+)
 from .._dtypes import DtypeInfo, DtypeSpec, numpy_dtype_of, resolve_dtype
-from .._jaxtyping_compat import ArraySpec, numpy_dtype_name, spec_of
+from .._jaxtyping_compat import ArraySpec
 from ._dtype_tables import ARRAY_DTYPES, TENSOR_DTYPES, plainest_first
 
 _LIBRARIES: Final = ("torch", "numpy")
@@ -63,24 +68,13 @@ class Compiled:
 
 
 def _annotation_shown(annotation: object) -> str:
-    if is_class(annotation):
-        text = repr(annotation) if annotation.__module__ == "aliasguard" else annotation.__name__
-        return text.removeprefix("aliasguard.")
-    return repr(annotation)
-
-
-def _admits(scalar_type: type | None, info: DtypeInfo) -> bool:
-    if scalar_type is None:
-        return True  # Any, a TypeVar: every dtype
-    dtype = numpy_dtype_of(info)
-    return dtype is not None and issubclass(dtype.type, scalar_type)
+    return annotation_text(annotation, written=True)
 
 
 def _library_dtypes(
-    spec: ArraySpec, annotation: object, restriction: frozenset[str] | None
+    spec: ArraySpec, restriction: frozenset[str] | None
 ) -> tuple[tuple[str, tuple[DtypeInfo, ...]], ...]:
     classes = spec.array_class if isinstance(spec.array_class, tuple) else (spec.array_class,)
-    scalar_type = ndarray_scalar_type(annotation)
     found: list[tuple[str, tuple[DtypeInfo, ...]]] = []
     for library in _LIBRARIES:
         value_class = torch.Tensor if library == "torch" else np.ndarray
@@ -98,12 +92,7 @@ def _library_dtypes(
                     continue
             else:
                 dtype = numpy_dtype_of(info)
-                allowed = spec.numpy_dtype_names
-                if dtype is None or (
-                    allowed is not None and numpy_dtype_name(dtype) not in allowed
-                ):
-                    continue
-                if not _admits(scalar_type, info):
+                if dtype is None or not spec.admits_numpy_dtype(dtype):
                     continue
             infos.append(info)
         if infos:
@@ -114,23 +103,20 @@ def _library_dtypes(
 def _compile_payload(
     wrapper: str | None, payload: object, restriction: frozenset[str] | None, text: str
 ) -> list[Target]:
-    members = union_members(payload)
-    if members is not None:
-        return [
-            target
-            for member in members
-            for target in _compile_payload(wrapper, member, restriction, text)
-        ]
-    if payload is typing.Any:
-        payload = np.ndarray | torch.Tensor
+    return [_compile_member(wrapper, member, restriction, text) for member in alternatives(payload)]
+
+
+def _compile_member(
+    wrapper: str | None, member: object, restriction: frozenset[str] | None, text: str
+) -> Target:
     try:
-        spec = spec_of(payload)
+        spec = array_spec(member)
     except TypeError as error:
         raise InvalidArgument(
             f"from_annotation() cannot draw {text}: {error} Use np.ndarray, torch.Tensor or a "
             "jaxtyping annotation of one (Float[Tensor, 'b c']), or pass a strategy of your own."
         ) from None
-    dtypes = _library_dtypes(spec, payload, restriction)
+    dtypes = _library_dtypes(spec, restriction)
     if not dtypes:
         wanted = "" if restriction is None else f" among dtypes={sorted(restriction)}"
         raise InvalidArgument(
@@ -138,16 +124,14 @@ def _compile_payload(
             f"converts satisfies {spec.description}{wanted}. Widen the annotation or the dtypes, "
             "or pass a strategy of your own."
         )
-    return [Target(wrapper, spec, dtypes, text)]
+    return Target(wrapper, spec, dtypes, text)
 
 
 def compile_annotation(annotation: object, restriction: frozenset[str] | None) -> Compiled:
-    members = union_members(annotation)
-    alternatives = members if members is not None else (annotation,)
     targets: list[Target] = []
     others: list[object] = []
     optional = False
-    for member in alternatives:
+    for member in alternatives(annotation):
         if member is type(None) or member is None:
             optional = True
             continue

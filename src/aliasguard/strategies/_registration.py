@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from hypothesis import strategies as st
 
-from .._annotation_compat import is_jaxtyping_annotation
+from .._annotations import is_jaxtyping_annotation
 from .._wrappers import Owned, Shared, watch_checkable_classes
 from ._annotation_values import from_annotation
 
