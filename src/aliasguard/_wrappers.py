@@ -429,10 +429,19 @@ class _CheckableMeta(type):
     _check: Any
 
     def __instancecheck__(cls, instance: object) -> bool:
-        if not isinstance(instance, cls._origin):
+        if not issubclass(type(instance), cls._origin):  # not __class__, which can be faked
             return False
-        value = instance._value  # pyright: ignore[reportPrivateUsage]
-        return value is not MOVED and isinstance(value, cls._check)
+        value = typing.cast("Shared[Any]", instance)._value  # pyright: ignore[reportPrivateUsage]
+        if value is MOVED:
+            return False
+        try:
+            return isinstance(value, cls._check)
+        except RuntimeError:
+            # A strided nested tensor has no shape: torch raises an internal error when jaxtyping
+            # asks for one. No shaped annotation describes it.
+            if isinstance(value, torch.Tensor) and value.is_nested:
+                return False
+            raise
 
     def __call__(cls, *args: Any, **kwargs: Any) -> Any:
         wrapper = cls._origin(*args, **kwargs)

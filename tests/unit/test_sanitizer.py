@@ -21,7 +21,7 @@ from torch.nn import functional
 
 import aliasguard
 import aliasguard._convert
-from aliasguard import AliasingError, Owned, own, share
+from aliasguard import AliasingError, Owned, Shared, checked, own, share
 from aliasguard._sanitizer import Sanitizer, sanitize
 from aliasguard._sanitizer._ledger import REGISTRY
 from aliasguard._torch_compat import dispatch_mode_stack, from_numpy
@@ -451,6 +451,33 @@ def test_nested_tensors_pass_through_sanitize_and_shares_memory() -> None:
     # No single extent to compare: on the same device the answer is the documented "may overlap".
     assert aliasguard.shares_memory(nested, np.ones(2))
     assert not aliasguard.shares_memory(nested, torch.ones(2, device="meta"))
+
+
+@pytest.mark.parametrize("layout", ["strided nested", "jagged nested", "sparse"])
+def test_a_tensor_without_one_address_range_can_be_wrapped_and_lent_under_sanitize(
+    layout: str,
+) -> None:
+    # Regression: Shared() of a strided nested tensor raised torch's internal error, and of a
+    # jagged or sparse one a TypeError, from the borrow the sanitizer records for a wrapper.
+    with warnings.catch_warnings():  # torch calls strided nested tensors a prototype
+        warnings.simplefilter("ignore", UserWarning)
+        nested_api: Any = torch.nested  # its signature is untyped
+        parts = [torch.ones(2), torch.ones(3)]
+        value: torch.Tensor = (
+            nested_api.nested_tensor(parts)
+            if layout == "strided nested"
+            else nested_api.nested_tensor(parts, layout=torch.jagged)
+            if layout == "jagged nested"
+            else torch.ones(3, 3).to_sparse()
+        )
+
+    @checked
+    def reads(x: Shared[torch.Tensor]) -> int:
+        return x.value.dim()
+
+    with aliasguard.sanitize():
+        wrapper = Shared(value)
+        assert reads(wrapper) == 2
 
 
 # ----------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import pickle
 import typing
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any, cast
@@ -682,3 +683,19 @@ def test_owned_view_refusal_names_the_same_library_copy(
     first_line = str(caught.value).splitlines()[0]
     assert same_library_copy in first_line
     assert f"cross to {other_library} with aliasguard.own(value)" in first_line
+
+
+def test_a_subscripted_wrapper_answers_isinstance_for_what_has_no_shape_or_fakes_its_class() -> (
+    None
+):
+    b_n: Any = subscript(Shared, Float[torch.Tensor, "b n"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: nested tensors are a prototype
+        nested_api: Any = torch.nested  # its signature is untyped
+        nested = nested_api.nested_tensor([torch.zeros(2), torch.zeros(3)])
+    assert not isinstance(Shared(nested), b_n)  # torch would raise an internal error for its shape
+    assert isinstance(Shared(torch.zeros(2, 3)), b_n)
+    impostor: Any = type("Impostor", (), {"__class__": property(lambda _: Shared)})()
+    assert not isinstance(impostor, b_n)
+    assert not is_shared(impostor)
+    assert not is_owned(impostor)

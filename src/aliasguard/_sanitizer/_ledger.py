@@ -130,8 +130,12 @@ class BorrowRegistry:
         """Register a borrow of ``value``'s memory; lock ``owners`` (NumPy arrays) read-only.
 
         It lives as long as ``anchor`` (``value`` when ``None``), or until `remove` when the
-        anchor is ``EXPLICIT``. Returns ``None`` for an empty value, which lends no bytes.
+        anchor is ``EXPLICIT``. Returns ``None`` for an empty value, which lends no bytes, and for
+        a tensor with no single address range (nested, sparse, mkldnn layouts), whose writes the
+        dispatch cannot place either.
         """
+        if isinstance(value, torch.Tensor) and (value.layout != torch.strided or value.is_nested):
+            return None
         extent = extent_of(value)
         if extent.start == extent.stop:
             return None
