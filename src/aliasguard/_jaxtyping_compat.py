@@ -338,6 +338,17 @@ def symbolic_size(expression: str, sizes: dict[str, Any], arguments: dict[str, A
 # beartype-checked annotations, see the axis sizes the call bound, as under jaxtyped.
 
 
+def shape_storage() -> Any:
+    """jaxtyping's thread-local that holds the memo stack, importing jaxtyping if nothing has yet.
+
+    A generated call path pushes onto it on every call, and a body may import jaxtyping only after
+    the function was decorated.
+    """
+    from jaxtyping import _storage  # lazy: `import aliasguard` leaves jaxtyping unimported
+
+    return _storage._shape_storage
+
+
 def shape_memo_stack() -> list[Any] | None:
     """This thread's stack of jaxtyping memos, or ``None`` while jaxtyping is not imported.
 

@@ -32,6 +32,7 @@ from aliasguard import (
 from aliasguard._checking._checker import Checker
 from aliasguard._lent_views import kept_view
 from fast_path import decorated_both_ways
+from helpers import run_python
 
 # The generated path is the one taken outside a sanitizer (inside one, every call is general).
 pytestmark = pytest.mark.aliasguard_unsanitized
@@ -425,6 +426,31 @@ def test_an_fstring_axis_in_the_body_sees_the_call_arguments(general_calls: list
     # The arguments are bound only when such an axis reads them: the generated path stays (only
     # the general-only decorations' calls reach the general checker).
     assert general_calls == ["_sized", "_sized", "_sized_by_keyword", "_sized_by_keyword"]
+
+
+def test_the_body_shares_the_memo_when_jaxtyping_is_imported_after_decorating() -> None:
+    # `import aliasguard` leaves jaxtyping unimported; a body may be the first to use it.
+    result = run_python(
+        """
+        import torch
+        from aliasguard import Shared, checked
+
+        @checked
+        def sized(x: Shared[torch.Tensor], dim: int) -> bool:
+            return isinstance(torch.zeros(3), Float[torch.Tensor, "{dim}"])
+
+        @checked
+        def binds(x: Shared[torch.Tensor]) -> tuple[bool, bool]:
+            n: object = Float[torch.Tensor, "n"]
+            return isinstance(torch.zeros(3), n), isinstance(torch.zeros(4), n)
+
+        from jaxtyping import Float
+
+        print(sized(Shared(torch.zeros(2)), 3), binds(Shared(torch.zeros(2))))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "(True,", "False)"]
 
 
 def test_the_memo_stack_is_balanced_after_a_body_that_leaves_an_entry() -> None:

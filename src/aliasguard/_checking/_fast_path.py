@@ -21,7 +21,6 @@ plain classes.
 
 from __future__ import annotations
 
-import sys
 import types
 import typing
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from typing import Any, Final
 from .._annotations import ARRAY, OTHER, OWNED, SHARED, plain_class
 from .._describing import function_name
 from .._errors import AliasingError
+from .._jaxtyping_compat import shape_storage
 from .._lent_views import lend_read_only
 from .._sanitizer import activation as sanitizer_activation
 from .._wrappers import Owned, Shared
@@ -149,7 +149,7 @@ class _Generator:
         argument_axes = dict(w.axes)
         self.arguments_state = dict(w.state)
         memo = "{" + ", ".join(f"{name!r}: {local}" for name, local in argument_axes.items()) + "}"
-        shares_memo = self._write_call(memo)
+        self._write_call(memo)
         for tensor, version, parameter in self.borrowed:
             w.line(1, f"if {tensor} is not None and {tensor}._version != {version}:")
             w.line(2, "raise AliasingError(")
@@ -160,7 +160,7 @@ class _Generator:
             w.line(3, f"function=function_name(function), parameter={parameter!r}, rule='borrow',")
             w.line(2, ")")
         if self.checker.return_slot is not None:
-            self._write_return(self.checker.return_slot, memo, argument_axes, shares_memo)
+            self._write_return(self.checker.return_slot, memo, argument_axes)
         w.line(1, "return result")
         return self._compiled()
 
@@ -299,8 +299,8 @@ class _Generator:
         w.line(depth, f"{lent_local} = lent")
         self.lent.append((slot, lent_local, array_local))
 
-    def _write_call(self, memo: str) -> bool:
-        """The call itself, under jaxtyping's memo when jaxtyping is loaded (returned: whether)."""
+    def _write_call(self, memo: str) -> None:
+        """The call itself, under jaxtyping's memo."""
         w = self.writer
         if self.owned_return:
             # The memory of every argument and default, for the freshness rule (as the general
@@ -311,28 +311,24 @@ class _Generator:
             self._write_replaced_arguments(direct is not None)
         # The call's bindings become jaxtyping's memo while the body runs, as in the general path,
         # so that isinstance() in the body sees them. jaxtyping keeps its memo stack on a
-        # thread-local; when it is not imported yet, no annotation here uses it and there is
-        # nothing to share.
-        storage = sys.modules.get("jaxtyping._storage")
-        shares_memo = storage is not None
-        if shares_memo:
-            w.namespace["jaxtyping_local"] = typing.cast("Any", storage)._shape_storage
-            maybe_unbound = any(state != BOUND for state in w.state.values())
-            pushed = memo
-            if maybe_unbound:
-                pushed = "{name: size for name, size in " + memo + ".items() if size is not None}"
-            w.line(1, "try:")
-            w.line(2, "stack = jaxtyping_local.memo_stack")
-            w.line(1, "except AttributeError:")
-            w.line(2, "stack = jaxtyping_local.memo_stack = []")
-            w.line(1, f"pushed = {pushed}")
-            # The arguments entry binds them only if an f-string axis in the body reads them; one
-            # per function serves every call (see _call_arguments, and _compiled for its frames).
-            w.line(1, "stack.append((pushed, {}, {}, call_arguments))")
-            w.line(1, "depth = len(stack)")
-            if self._return_reads_body_bindings():
-                # isinstance() in the body adds to this very dict: its length then tells if it did.
-                w.line(1, "bound_before = len(pushed)")
+        # thread-local, imported now if nothing has yet: the body may import jaxtyping later.
+        w.namespace["jaxtyping_local"] = shape_storage()
+        maybe_unbound = any(state != BOUND for state in w.state.values())
+        pushed = memo
+        if maybe_unbound:
+            pushed = "{name: size for name, size in " + memo + ".items() if size is not None}"
+        w.line(1, "try:")
+        w.line(2, "stack = jaxtyping_local.memo_stack")
+        w.line(1, "except AttributeError:")
+        w.line(2, "stack = jaxtyping_local.memo_stack = []")
+        w.line(1, f"pushed = {pushed}")
+        # The arguments entry binds them only if an f-string axis in the body reads them; one
+        # per function serves every call (see _call_arguments, and _compiled for its frames).
+        w.line(1, "stack.append((pushed, {}, {}, call_arguments))")
+        w.line(1, "depth = len(stack)")
+        if self._return_reads_body_bindings():
+            # isinstance() in the body adds to this very dict: its length then tells if it did.
+            w.line(1, "bound_before = len(pushed)")
         w.line(1, "try:")
         # A call with an empty ``**kwargs`` costs three times one without; one that passes its
         # arguments by name costs less again.
@@ -357,14 +353,12 @@ class _Generator:
         )
         w.line(2, f"on_value_error(error, ({borrows}{',' if self.numpy_borrows else ''}))")
         w.line(2, "raise")
-        if shares_memo:
-            w.line(1, "finally:")
-            if self._return_reads_body_bindings():
-                # Ours, and whatever a body left above it; jaxtyping may have replaced ours with a
-                # copy.
-                w.line(2, "body_memo = stack[depth - 1][0] if len(stack) >= depth else pushed")
-            w.line(2, "del stack[depth - 1 :]")
-        return shares_memo
+        w.line(1, "finally:")
+        if self._return_reads_body_bindings():
+            # Ours, and whatever a body left above it; jaxtyping may have replaced ours with a
+            # copy.
+            w.line(2, "body_memo = stack[depth - 1][0] if len(stack) >= depth else pushed")
+        w.line(2, "del stack[depth - 1 :]")
 
     def _direct_arguments(self) -> str | None:
         """The argument list of a call that passed every positional parameter and no keyword,
@@ -422,9 +416,7 @@ class _Generator:
         bound = {name for name, state in self.arguments_state.items() if state == BOUND}
         return not axis_names(return_slot.spec) <= bound
 
-    def _write_return(
-        self, return_slot: Slot, memo: str, argument_axes: dict[str, str], shares_memo: bool
-    ) -> None:
+    def _write_return(self, return_slot: Slot, memo: str, argument_axes: dict[str, str]) -> None:
         """The return's checks; a failing one hands the result to the general return check."""
         w = self.writer
         memories = "memories" if self.owned_return else "None"
@@ -432,7 +424,7 @@ class _Generator:
         # An isinstance() in the body may bind axes the return names and no argument bound:
         # then the general return check reads them.
         assert return_slot.spec is not None or return_slot.kind == OTHER
-        if shares_memo and self._return_reads_body_bindings():
+        if self._return_reads_body_bindings():
             w.line(1, "if len(body_memo) != bound_before:")
             w.line(2, f"return return_failed(result, args, kwargs, body_memo, {memories})")
         # The return's axes get locals of their own, so that the memo handed to the general path
