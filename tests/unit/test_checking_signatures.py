@@ -164,6 +164,41 @@ def test_string_annotations_resolve_in_every_scope_around_the_definition(
         keep(1)
 
 
+class Shadowed:
+    """A module-level class that a function-local class of the same name shadows."""
+
+
+def test_a_local_class_shadows_a_module_level_one_of_the_same_name() -> None:
+    class Shadowed:  # the annotation below names this one, as Python's scoping does
+        pass
+
+    @checked
+    def takes(x: "Shadowed") -> int:
+        return 1
+
+    assert takes(cast_any(Shadowed())) == 1  # checkers read the string as the module's class
+    with pytest.raises(AnnotationError, match="breaks the type rule"):
+        takes(cast_any(globals()["Shadowed"]()))
+
+
+def test_a_method_of_a_local_class_may_name_its_own_class() -> None:
+    class Point:  # does not exist yet while its methods are decorated
+        @checked
+        def plus(self, other: "Point") -> "Point":
+            return other
+
+        @classmethod
+        @checked
+        def copy_of(cls, other: "Point") -> "Point":
+            return other
+
+    point = Point()
+    assert point.plus(point) is point
+    assert Point.copy_of(point) is point
+    with pytest.raises(AnnotationError, match="breaks the type rule"):
+        point.plus(cast_any(3))
+
+
 def test_a_callers_local_of_the_same_name_is_not_taken() -> None:
     class Box:  # the caller's, not a scope around the definition
         pass
@@ -240,7 +275,12 @@ def test_what_is_not_a_function_is_refused_at_decoration(target: object) -> None
 
 @pytest.mark.parametrize(
     ("annotation", "error", "verb"),
-    [("np.nonexistent", "AttributeError", "evaluate"), ("1 +", "SyntaxError", "read")],
+    [
+        ("np.nonexistent", "AttributeError", "evaluate"),
+        ("1 +", "SyntaxError", "read"),
+        ("{'a': int}['b']", "KeyError", "evaluate"),
+        ("1 / 0", "ZeroDivisionError", "evaluate"),
+    ],
 )
 def test_broken_annotations_are_reported_at_decoration(
     annotation: str, error: str, verb: str

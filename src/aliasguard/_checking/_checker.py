@@ -62,7 +62,7 @@ from ._ownership import (
     check_exclusive,
     check_not_from_arguments,
 )
-from ._scopes import enclosing_names
+from ._scopes import classes_of_receiver, enclosing_names
 from ._signature import compile_signature, positional_names
 from ._slots import NO_VALUE, Slot
 
@@ -121,15 +121,13 @@ class Checker:
         #: The arguments entry of the memos this checker pushes (see `_call_arguments`).
         self.call_arguments = CallArguments(self._running_call, self.bind_arguments)
         self.slots: tuple[Slot, ...] | None = None
-        try:
+        # A string annotation may name a class local to the scopes around the definition, which
+        # shadows a module-level one of the same name, as in Python's own scoping; the names those
+        # scopes hold now are kept. A name defined later (the method's own class) is tried again
+        # at the first call.
+        self.local_names = enclosing_names(function, decorating_frame)
+        with contextlib.suppress(NameError):
             self._compile()
-        except NameError:
-            # A string annotation may name a class local to the scopes around the definition (as
-            # beartype resolves it), or one defined later (the method's own class): the names the
-            # enclosing scopes hold now are kept, and tried again now and at the first call.
-            self.local_names = enclosing_names(function, decorating_frame)
-            with contextlib.suppress(NameError):
-                self._compile()
 
     def _compile(self) -> None:
         signature = compile_signature(self.function, self.parameters, self.local_names)
@@ -143,12 +141,21 @@ class Checker:
         self.needs_overlap = signature.needs_overlap
         self.slots = signature.slots  # last: a set slots attribute means compiled
 
-    def _compiled_slots(self) -> tuple[Slot, ...]:
+    def _compiled_slots(self, args: tuple[Any, ...]) -> tuple[Slot, ...]:
         if self.slots is None:
             try:
                 self._compile()
             except NameError as error:
-                raise TypeError(unresolvable_annotations(self.function, error)) from None
+                # A method of a local class naming its own class: the class exists now, and the
+                # call's first argument is an instance of it (or it, for a classmethod).
+                found = classes_of_receiver(self.function, args[0]) if args else {}
+                if not found:
+                    raise TypeError(unresolvable_annotations(self.function, error)) from None
+                self.local_names = {**found, **(self.local_names or {})}
+                try:
+                    self._compile()
+                except NameError as again:
+                    raise TypeError(unresolvable_annotations(self.function, again)) from None
         assert self.slots is not None
         return self.slots
 
@@ -181,7 +188,7 @@ class Checker:
         beartype-checked function it calls, see the axis sizes this call bound (as under jaxtyped).
         """
         if self.slots is None:
-            self._compiled_slots()
+            self._compiled_slots(args)
         stack = shape_memo_stack()
         memo: dict[str, Any] = {}
         if self.needs_arguments:
@@ -222,7 +229,7 @@ class Checker:
         memo: dict[str, Any],
         stack: list[Any] | None,
     ) -> Any:
-        slots = self.slots if self.slots is not None else self._compiled_slots()
+        slots = self.slots if self.slots is not None else self._compiled_slots(args)
         if self.var_positional is not None or self.var_keyword is not None:
             slots = self._with_variadic(slots, len(args), kwargs)
         values: list[tuple[Slot, object]] = []

@@ -45,6 +45,23 @@ def enclosing_names(
     return found
 
 
+def classes_of_receiver(function: Callable[..., Any], receiver: object) -> dict[str, Any]:
+    """The classes around a method that its first argument is (or is an instance of), by name.
+
+    A method of a class local to a function may name its own class (``other: "Vec"``), which
+    does not exist yet while the method is decorated: at the first call, ``self`` (``cls`` for a
+    classmethod) leads to it. Only classes whose ``__qualname__`` is a scope of the method's own
+    are taken.
+    """
+    scopes = _enclosing_qualnames(function)
+    cls = receiver if isinstance(receiver, type) else type(receiver)
+    return {
+        candidate.__name__: candidate
+        for candidate in cls.__mro__
+        if getattr(candidate, "__qualname__", None) in scopes
+    }
+
+
 def _enclosing_qualnames(function: Callable[..., Any]) -> set[str]:
     """``a.<locals>.B.c`` -> ``{"a.<locals>.B", "a"}``: the scopes around the definition."""
     parts = getattr(function, "__qualname__", "").split(".")[:-1]

@@ -122,8 +122,9 @@ def _resolved_hints(
         return resolved_hints(function, local_names)
     except NameError:
         raise
-    except (TypeError, ValueError, SyntaxError, AttributeError) as error:
-        # ValueError: jaxtyping refusing a quoted annotation it cannot build ("*a *b").
+    except Exception as error:  # whatever evaluating the user's expression raised
+        # ValueError: jaxtyping refusing a quoted annotation it cannot build ("*a *b"); KeyError,
+        # ZeroDivisionError...: an expression that fails ("{'a': int}['b']").
         raise TypeError(unresolvable_annotations(function, error)) from None
 
 

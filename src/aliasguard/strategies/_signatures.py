@@ -97,7 +97,7 @@ def _plan_signature(
     name = function_name(function)
     try:
         hints = resolved_hints(function)
-    except (NameError, TypeError, SyntaxError, AttributeError) as error:
+    except Exception as error:  # whatever evaluating the user's expression raised
         raise InvalidArgument(
             unresolvable_annotations(function, error, reader="call_arguments()")
         ) from None
