@@ -148,10 +148,13 @@ def _write_shape_check(
     if variadic is not None and variadic.name is not None:
         raise UnsupportedError  # *batch binds a tuple: the general path's memo
     # A strided nested tensor has no shape: torch raises an internal error for it, and the general
-    # path explains it. The handler costs nothing until it runs.
+    # path explains it, outside the handler, so that torch's error is not chained to its own.
+    # The handler costs nothing until it runs.
     writer.line(depth, "try:")
     writer.line(depth + 1, f"shape = {value}.shape")
     writer.line(depth, "except RuntimeError:")
+    writer.line(depth + 1, "shape = None")
+    writer.line(depth, "if shape is None:")
     writer.line(depth + 1, fail)
     if variadic is None:
         writer.line(depth, f"if len(shape) != {len(prefix)}:")

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
+
 from .._annotation_compat import annotation_text
 from .._articles import with_article
 from .._describing import copy_expression, describe, described, function_name
-from .._wrappers import Owned, Shared
+from .._wrappers import Owned, Shared, is_shared, unwrap_unchecked
 from ._slots import Slot
 
 
@@ -49,6 +51,18 @@ _STRUCTURED_FIX = (
 )
 
 
+# A strided nested tensor has no shape at all: no value of the same kind can pass.
+_NESTED_FIX = (
+    "pad it into one tensor (t.to_padded_tensor(0.0)), make it jagged "
+    "(torch.nested.nested_tensor(..., layout=torch.jagged)), or annotate it torch.Tensor"
+)
+
+
+def _is_strided_nested(value: object) -> bool:
+    inner = unwrap_unchecked(value) if is_shared(value) else value
+    return isinstance(inner, torch.Tensor) and inner.is_nested and inner.layout == torch.strided
+
+
 def _wants_structured(slot: Slot) -> bool:
     # jaxtyping names a structured dtype by its description: "[('a', '<f4'), ...]".
     names = slot.spec.numpy_dtype_names if slot.spec is not None else None
@@ -64,7 +78,11 @@ def annotation_mismatch(
 ) -> str:
     rule, detail = problem
     bound = ", ".join(f"{name}={size} (from {owner!r})" for name, size, owner in bindings)
-    fix = _STRUCTURED_FIX if rule == "dtype" and _wants_structured(slot) else _FIXES[rule]
+    fix = _FIXES[rule]
+    if rule == "dtype" and _wants_structured(slot):
+        fix = _STRUCTURED_FIX
+    elif rule == "shape" and _is_strided_nested(value):
+        fix = _NESTED_FIX
     return (
         f"{function_name(function)}: {_where(slot)} breaks the {rule} rule: got "
         f"{described(value)}, expected {_annotation_text(slot)} ({detail}); fix: "
