@@ -35,6 +35,8 @@ from ._memory import MAX_NUMPY_DIMS
 from ._wrappers import (
     Owned,
     Shared,
+    is_ndarray,
+    is_tensor,
     make_owned,
     make_shared,
     new_wrapper,
@@ -119,7 +121,7 @@ def share(x: Any) -> Shared[Any]:
         >>> t.data_ptr() == a.ctypes.data
         True
     """
-    if x.__class__ is _ndarray:
+    if type(x) is _ndarray:  # not __class__, which an object can fake
         # Fast path. torch.from_numpy raises (never crashes) on every dtype, byte order and stride
         # it cannot alias; those errors send the input to the slow path, which explains them.
         # Read-only arrays go there first, to keep torch's warning about them out of user logs.
@@ -127,7 +129,7 @@ def share(x: Any) -> Shared[Any]:
             try:
                 tensor = _from_numpy(x)
             except (TypeError, ValueError):
-                return _share_array(cast("NDArray[Any]", x))
+                return _share_array(x)
             # The wrapper is built inline: a function call is a sixth of this path's budget.
             wrapper: Shared[Any] = new_wrapper(Shared)
             set_value(wrapper, tensor)
@@ -135,11 +137,11 @@ def share(x: Any) -> Shared[Any]:
             if _borrow_hook is not None:
                 _borrow_hook(wrapper)
             return wrapper
-        return _share_array(cast("NDArray[Any]", x))
+        return _share_array(x)
     x = unwrap(x)
-    if isinstance(x, torch.Tensor):
+    if is_tensor(x):
         return _share_tensor(x)
-    if isinstance(x, np.ndarray):
+    if is_ndarray(x):
         return _share_array(cast("NDArray[Any]", x))
     raise ShareError(messages.not_an_array("share", x), reason="type")
 
@@ -385,9 +387,9 @@ def _own_any(x: object, dtype: object, device: object, casting: Casting) -> Owne
     if casting not in CASTING_RULES:
         raise ValueError(messages.not_a_casting_rule(casting))
     x = unwrap(x)
-    if isinstance(x, np.ndarray):
+    if is_ndarray(x):
         return make_owned(_own_array(cast("NDArray[Any]", x), dtype, device, casting))
-    if isinstance(x, torch.Tensor):
+    if is_tensor(x):
         if device is not None and _resolve_device(device).type != "cpu":
             raise ConversionError(messages.own_device_for_tensor(device), reason="device")
         return make_owned(_own_tensor(x, dtype, casting))

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ._articles import with_article
-from ._wrappers import Shared, is_ndarray, unwrap_unchecked
+from ._wrappers import Shared, is_ndarray, is_tensor, unwrap_unchecked
 
 
 def function_name(function: Callable[..., Any]) -> str:
@@ -41,14 +41,14 @@ def dtype_name(value: np.ndarray[Any, Any] | torch.Tensor) -> str:
 
 def array_summary(value: np.ndarray[Any, Any] | torch.Tensor) -> str:
     """``float32 Tensor of shape (2, 3)`` or ``int64 ndarray of shape (3,)``."""
-    if isinstance(value, torch.Tensor):
+    if is_tensor(value):
         return f"{dtype_name(value)} Tensor of shape {tuple(value.shape)}"
     return f"{value.dtype} ndarray of shape {value.shape}"
 
 
 def describe(value: Any) -> str:
     """A value's kind, dtype, shape and device: what an error shows instead of the data."""
-    if isinstance(value, torch.Tensor):
+    if is_tensor(value):
         try:
             shape = f"of shape {tuple(value.shape)}"
         except RuntimeError:  # a nested tensor of the strided layout has no single shape
@@ -72,7 +72,7 @@ def describe_lent(value: np.ndarray[Any, Any] | torch.Tensor, made_by: str) -> s
     The NumPy view that ``share()`` makes of a tensor says so, since the user holds the view and
     must look for the tensor.
     """
-    if isinstance(value, np.ndarray):
+    if is_ndarray(value):
         if made_by == "share()":
             return f"a read-only {value.dtype} NumPy view of shape {value.shape}, of a tensor"
         return with_article(f"{value.dtype} NumPy array of shape {value.shape}")
@@ -81,4 +81,4 @@ def describe_lent(value: np.ndarray[Any, Any] | torch.Tensor, made_by: str) -> s
 
 def copy_expression(value: object) -> str:
     """How a fix copies a wrapper's value: ``x.value.clone()`` for a tensor, ``.copy()`` for NumPy."""
-    return "x.value.clone()" if isinstance(value, torch.Tensor) else "x.value.copy()"
+    return "x.value.clone()" if is_tensor(value) else "x.value.copy()"

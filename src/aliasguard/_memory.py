@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from . import _torch_compat
-from ._wrappers import unwrap
+from ._wrappers import is_ndarray, is_tensor, unwrap
 
 #: Work bound handed to ``np.shares_memory``. Past it the answer is "may overlap" (True). The solver
 #: needs at most a few thousand steps for the strides of real views; adversarial ones can take seconds.
@@ -131,9 +131,9 @@ class _InterfaceHolder:
 def _buffers(value: object) -> list[np.ndarray[Any, Any] | torch.Tensor]:
     """The strided buffers behind ``value``: itself, or the tensors a sparse or wrapper tensor holds."""
     value = unwrap(value)
-    if isinstance(value, np.ndarray):
+    if is_ndarray(value):
         return [_as_numpy_sees_it(cast("Any", value))]  # narrowed from object: no dtype known
-    if isinstance(value, torch.Tensor):
+    if is_tensor(value):
         if type(value) is not torch.Tensor:
             inner = _torch_compat.wrapped_tensors(value)
             if inner is not None:

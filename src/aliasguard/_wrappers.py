@@ -384,7 +384,7 @@ def _raise_moved(handle: Shared[Any]) -> NoReturn:
 
 
 def _require_array(value: object, kind: str) -> None:
-    if not isinstance(value, np.ndarray | torch.Tensor):
+    if not (is_ndarray(value) or is_tensor(value)):
         raise TypeError(
             f"{kind}() wraps an np.ndarray or a torch.Tensor, got {type(value).__name__}: only "
             "those have memory whose aliasing can be tracked. Convert with np.asarray() first."
@@ -392,8 +392,17 @@ def _require_array(value: object, kind: str) -> None:
 
 
 def is_ndarray(value: object) -> TypeIs[np.ndarray[Any, Any]]:
-    """``isinstance(value, np.ndarray)``, with the array's type parameters known to checkers."""
-    return isinstance(value, np.ndarray)
+    """Whether ``value`` is a NumPy array, with its type parameters known to checkers.
+
+    By its type, not ``isinstance``, which believes a faked ``__class__``: an object that only
+    claims to be an array has none of an array's insides.
+    """
+    return issubclass(type(value), np.ndarray)
+
+
+def is_tensor(value: object) -> TypeIs[torch.Tensor]:
+    """Whether ``value`` is a torch tensor, by its type (see `is_ndarray`)."""
+    return issubclass(type(value), torch.Tensor)
 
 
 def is_shared(value: object) -> TypeIs[Shared[Any]]:

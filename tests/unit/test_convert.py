@@ -689,11 +689,16 @@ _CONVERTERS: list[tuple[Callable[[Any], object], type[Exception]]] = [
 ]
 
 
-@pytest.mark.parametrize(("convert", "error"), _CONVERTERS)
-def test_an_object_that_claims_to_be_a_wrapper_is_refused_as_not_an_array(
-    convert: Callable[[Any], object], error: type[Exception]
+def _wrap(value: Any) -> object:
+    return aliasguard.Shared(value)
+
+
+@pytest.mark.parametrize("claimed", [aliasguard.Shared, np.ndarray, torch.Tensor])
+@pytest.mark.parametrize(("convert", "error"), [*_CONVERTERS, (_wrap, TypeError)])
+def test_an_object_that_claims_a_class_it_is_not_is_refused_as_not_an_array(
+    convert: Callable[[Any], object], error: type[Exception], claimed: type
 ) -> None:
     # isinstance() believes __class__; the converters look at the type itself.
-    impostor: Any = type("Impostor", (), {"__class__": property(lambda _: aliasguard.Shared)})()
-    with pytest.raises(error, match=r"takes .*got Impostor"):
+    impostor: Any = type("Impostor", (), {"__class__": property(lambda _: claimed)})()
+    with pytest.raises(error, match=r"(takes|wraps) .*got Impostor"):
         convert(impostor)

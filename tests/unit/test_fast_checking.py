@@ -393,6 +393,19 @@ def test_a_strided_nested_tensor_is_a_shape_error_on_both_paths(
         assert caught.value.__context__ is None  # torch's internal error is not shown with it
 
 
+def _takes_a_vector(x: Float[np.ndarray, " n"], y: Float[Tensor, " n"]) -> None: ...
+
+
+@pytest.mark.parametrize("claimed", [np.ndarray, torch.Tensor])
+def test_an_object_that_claims_an_array_class_breaks_the_library_rule(claimed: type) -> None:
+    impostor: Any = type("Impostor", (), {"__class__": property(lambda _: claimed)})()
+    for decorated in decorated_both_ways(_takes_a_vector):
+        with pytest.raises(AnnotationError, match=r"library rule: got an? Impostor"):
+            decorated(impostor, torch.ones(2))
+        with pytest.raises(AnnotationError, match=r"library rule: got an? Impostor"):
+            decorated(np.ones(2), impostor)
+
+
 def test_an_axis_the_body_binds_by_isinstance_is_checked_on_the_return() -> None:
     def binds(x: Float[Tensor, " b"], y: Any) -> Float[Tensor, " k"]:
         k_vector: Any = Float[Tensor, " k"]  # a class at run time; checkers see Annotated

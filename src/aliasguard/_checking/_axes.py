@@ -27,7 +27,7 @@ from .._jaxtyping_compat import (
     numpy_dtype_name,
     symbolic_size,
 )
-from .._wrappers import is_ndarray
+from .._wrappers import is_ndarray, is_tensor
 from ._slots import Slot
 
 #: The memo key under which a call's arguments wait for f-string axes ("{dim}"); never an axis name.
@@ -126,9 +126,9 @@ def check_array(spec: ArraySpec, value: Any, memo: dict[str, Any]) -> tuple[str,
     """``(rule, detail)`` when ``value`` breaks ``spec``; ``None`` when it matches."""
     if spec.members is not None:
         return _check_union(spec.members, value, memo)
-    if not isinstance(value, spec.array_class):
+    if not issubclass(type(value), spec.array_class):  # not __class__, which can be faked
         return "library", f"got {type(value).__name__}"
-    if value.__class__ is _Tensor or isinstance(value, _Tensor):
+    if type(value) is _Tensor or is_tensor(value):
         dtype = value.dtype
         if spec.torch_dtypes is not None and dtype not in spec.torch_dtypes:
             return "dtype", f"got {dtype}"

@@ -34,7 +34,7 @@ from .._jaxtyping_compat import shape_memo_entry, shape_memo_stack, sizes_of_ent
 from .._memory import shares_memory
 from .._sanitizer import end_loan, is_active
 from .._torch_compat import version_counter
-from .._wrappers import MOVED, Owned, Shared, is_ndarray, make_owned
+from .._wrappers import MOVED, Owned, Shared, is_ndarray, is_tensor, make_owned
 from ._axes import ARGUMENTS, axis_bindings, check_array
 from ._borrows import (
     check_borrows_kept,
@@ -316,7 +316,7 @@ class Checker:
                 inner = self._unwrap(slot, value, memo, values, None)
                 if kind == OWNED:
                     moves.append((slot, value, inner))
-                elif inner.__class__ is _Tensor or isinstance(inner, _Tensor):
+                elif type(inner) is _Tensor or is_tensor(inner):
                     borrowed.append((slot, inner, _version(inner)))
                 elif is_ndarray(inner):
                     numpy_borrows.append((slot, inner))
