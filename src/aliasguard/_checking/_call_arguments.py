@@ -16,28 +16,31 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-#: ``(args, kwargs)`` of the innermost running call in a frame of the checked function's call path,
-#: or None when ``frame`` is not one.
-CallOf = Callable[[types.FrameType], "tuple[tuple[Any, ...], dict[str, Any]] | None"]
-
 
 class CallArguments(dict[str, Any]):
-    """A memo entry's arguments: empty until a lookup misses, then the running call's, by name."""
+    """A memo entry's arguments: empty until a lookup misses, then the running call's, by name.
 
-    __slots__ = ("_bind", "_call_of", "_looked")
+    The running call is the innermost frame running ``code`` (the generated call path's, or
+    `Checker.call`'s, whose ``self`` must then be ``owner``); its ``args`` and ``kwargs`` locals
+    are bound by ``bind``.
+    """
+
+    __slots__ = ("_bind", "_code", "_looked", "_owner")
 
     def __init__(
         self,
-        call_of: CallOf,
+        code: types.CodeType,
         bind: Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]],
+        owner: object = None,
     ) -> None:
         super().__init__()
-        self._call_of = call_of
+        self._code = code
         self._bind = bind
+        self._owner = owner
         self._looked = False
 
     def copy(self) -> CallArguments:  # jaxtyping copies the entry on every isinstance: stay lazy
-        return CallArguments(self._call_of, self._bind)
+        return CallArguments(self._code, self._bind, self._owner)
 
     def __missing__(self, name: str) -> Any:
         if not self._looked:
@@ -50,8 +53,9 @@ class CallArguments(dict[str, Any]):
     def _running_call_arguments(self) -> dict[str, Any]:
         frame: types.FrameType | None = sys._getframe(1)  # pyright: ignore[reportPrivateUsage]  # the running call's own frame holds its arguments
         while frame is not None:
-            found = self._call_of(frame)
-            if found is not None:
-                return self._bind(*found)
+            if frame.f_code is self._code:
+                names = frame.f_locals
+                if self._owner is None or names.get("self") is self._owner:
+                    return self._bind(names["args"], names["kwargs"])
             frame = frame.f_back
         return {}  # read outside any call of the function: nothing to bind

@@ -119,7 +119,7 @@ class Checker:
         self.positional_names = positional_names(self.parameters)
         self.recent_returns = RecentReturns()
         #: The arguments entry of the memos this checker pushes (see `_call_arguments`).
-        self.call_arguments = CallArguments(self._running_call, self.bind_arguments)
+        self.call_arguments = CallArguments(_CALL_CODE, self.bind_arguments, owner=self)
         self.slots: tuple[Slot, ...] | None = None
         # A string annotation may name a class local to the scopes around the definition, which
         # shadows a module-level one of the same name, as in Python's own scoping; the names those
@@ -201,17 +201,6 @@ class Checker:
             return self._call(args, kwargs, memo, stack)
         finally:
             del stack[depth - 1 :]  # ours, and whatever a failing body left above it
-
-    def _running_call(
-        self, frame: types.FrameType
-    ) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
-        """``(args, kwargs)`` when ``frame`` runs this checker's `call`."""
-        if frame.f_code is not _CALL_CODE:
-            return None
-        names = frame.f_locals
-        if names.get("self") is not self:
-            return None
-        return names["args"], names["kwargs"]
 
     def bind_arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """The call's arguments by parameter name, defaults applied, for f-string axes."""

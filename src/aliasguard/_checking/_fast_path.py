@@ -21,7 +21,6 @@ plain classes.
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Callable
 from typing import Any, Final
@@ -34,7 +33,7 @@ from .._lent_views import lend_read_only
 from .._sanitizer import activation as sanitizer_activation
 from .._wrappers import Owned, Shared
 from ._borrows import explain_value_error
-from ._call_arguments import CallArguments, CallOf
+from ._call_arguments import CallArguments
 from ._check_source import (
     BOUND,
     MAYBE,
@@ -470,21 +469,9 @@ class _Generator:
         generated = typing.cast("Callable[..., Any]", w.namespace["checked_function"])
         w.namespace["own_attributes"] = generated.__dict__  # where typing.no_type_check marks it
         w.namespace["call_arguments"] = CallArguments(
-            _running_call_of(generated.__code__), self.checker.bind_arguments
+            generated.__code__, self.checker.bind_arguments
         )
         return generated
-
-
-def _running_call_of(code: types.CodeType) -> CallOf:
-    """Finds the generated function's running call: a frame of its code holds its arguments."""
-
-    def running_call(frame: types.FrameType) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
-        if frame.f_code is not code:
-            return None
-        names = frame.f_locals
-        return names["args"], names["kwargs"]
-
-    return running_call
 
 
 def _on_value_error(
